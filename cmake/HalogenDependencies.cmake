@@ -1,0 +1,19 @@
+# Finds halogen's dependencies where scripts/bootstrap.sh puts them: Abseil and Catch2 from Debian,
+# Halide from the halide wheel in the project's .venv.
+find_package(absl REQUIRED)
+
+if(NOT Halide_DIR)
+  set(_halogen_python "${CMAKE_CURRENT_SOURCE_DIR}/.venv/bin/python")
+  if(NOT EXISTS "${_halogen_python}")
+    set(_halogen_python python3)
+  endif()
+  execute_process(
+    COMMAND "${_halogen_python}" -c "import halide; print(halide.install_dir())"
+    OUTPUT_VARIABLE _halide_root OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE _halide_found)
+  if(_halide_found EQUAL 0)
+    set(Halide_DIR "${_halide_root}/lib64/cmake/Halide")
+    set(HalideHelpers_DIR "${_halide_root}/lib64/cmake/HalideHelpers")
+  endif()
+endif()
+find_package(Halide 21 REQUIRED)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures and builds halogen with the project's own toolchain (.venv cmake + ninja), -j2.
+#   scripts/build.sh [release|debug]     (default release)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+preset="${1:-release}"
+export PATH="$root/.venv/bin:$PATH"
+cd "$root"
+if [[ ! -f "build/$preset/build.ninja" ]]; then
+  cmake --preset "$preset" >/dev/null
+fi
+cmake --build --preset "$preset"

@@ -1,0 +1,170 @@
+// The command line end to end: the real binary, run as a user runs it.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "halogen/dsl/ops/depthwise_conv_geometry.h"
+#include "halogen/runtime/atomic_file.h"
+#include "halogen/runtime/npy.h"
+#include "tests/test_util.h"
+
+using namespace halogen;  // NOLINT
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out, err;
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    char name[] = "/tmp/halogen_cli_XXXXXX";
+    path_ = mkdtemp(name);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  std::string operator/(const std::string& file) const { return path_ + "/" + file; }
+  int file_count() const {
+    return static_cast<int>(std::distance(std::filesystem::directory_iterator(path_),
+                                          std::filesystem::directory_iterator()));
+  }
+
+ private:
+  std::string path_;
+};
+
+Result Run(const TempDir& dir, const std::string& args) {
+  const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const int status = std::system((std::string(HALOGEN_BINARY) + " " + args + " >'" + out + "' 2>'" + err + "'").c_str());
+  Result r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, *ReadWholeFile(out), *ReadWholeFile(err)};
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
+}
+
+bool Exists(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --help and --version") {
+  TempDir dir;
+  Result help = Run(dir, "--help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("run-op") != std::string::npos);
+  Result version = Run(dir, "--version");
+  CHECK(version.exit_code == 0);
+  CHECK(version.out.rfind("halogen ", 0) == 0);
+  Result op_help = Run(dir, "run-op --help");
+  CHECK(op_help.exit_code == 0);
+  CHECK(op_help.out.find("--filter_sizes") != std::string::npos);
+  Result unknown = Run(dir, "frobnicate");
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.rfind("error: ", 0) == 0);
+}
+
+TEST_CASE("cli: run-op writes the filter gradient") {
+  TempDir dir;
+  std::mt19937_64 rng(7);
+  for (const char* format : {"NHWC", "NCHW"}) {
+    const bool nhwc = std::string(format) == "NHWC";
+    const Tensor x = testing::RandomTensor<double>(nhwc ? TensorShape{2, 9, 8, 3} : TensorShape{2, 3, 9, 8}, rng);
+    const Tensor dy = testing::RandomTensor<double>(nhwc ? TensorShape{2, 5, 4, 6} : TensorShape{2, 6, 5, 4}, rng);
+    REQUIRE(WriteNpyFile(dir / "x.npy", x).ok());
+    REQUIRE(WriteNpyFile(dir / "dy.npy", dy).ok());
+    REQUIRE(WriteNpyFile(dir / "sizes.npy", *Tensor::FromVector<int32_t>({3, 3, 3, 2}, TensorShape({4}))).ok());
+    const std::string strides = nhwc ? "1,2,2,1" : "[1, 1, 2, 2]";
+    for (const char* sizes : {"3,3,3,2", "SIZES"}) {
+      const std::string sizes_flag = std::string(sizes) == "SIZES" ? dir / "sizes.npy" : sizes;
+      Result r = Run(dir, "run-op DepthwiseConv2dNativeBackpropFilter --input " + (dir / "x.npy") +
+                              " --filter_sizes " + sizes_flag + " --out_backprop " + (dir / "dy.npy") +
+                              " --strides '" + strides + "' --padding SAME --attrs 'data_format_ = " + format +
+                              ";' --output " + (dir / "dw.npy") + " --threads 2");
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      auto dw = ReadNpyFile(dir / "dw.npy");
+      REQUIRE(dw.ok());
+      REQUIRE(dw->dtype() == DataType::kDouble);
+      REQUIRE(dw->shape() == TensorShape({3, 3, 3, 2}));
+      DepthwiseConvGeometry g;
+      g.format = nhwc ? DataFormat::kNHWC : DataFormat::kNCHW;
+      g.batch = 2, g.in_rows = 9, g.in_cols = 8, g.channels = 3, g.multiplier = 2;
+      g.filter_rows = g.filter_cols = 3, g.out_rows = 5, g.out_cols = 4, g.stride = 2;
+      g.pad_top = 1, g.pad_left = 0;  // SAME: rows (4*2+3-9)=2 -> 1,1; cols (3*2+3-8)=1 -> 0,1
+      const testing::DirectResult want = testing::DirectDefinition<double>(g, x, dy);
+      for (size_t i = 0; i < want.value.size(); ++i) {
+        CHECK(std::abs(dw->flat<double>()[i] - static_cast<double>(want.value[i])) <=
+              testing::AllowedError<double>(want.magnitude[i], want.reduction_length));
+      }
+    }
+  }
+}
+
+TEST_CASE("cli: bad input gives exit 2, one error line, and no output file") {
+  TempDir dir;
+  std::mt19937_64 rng(3);
+  REQUIRE(WriteNpyFile(dir / "x.npy", testing::RandomTensor<float>({1, 6, 6, 2}, rng)).ok());
+  REQUIRE(WriteNpyFile(dir / "dy.npy", testing::RandomTensor<float>({1, 6, 6, 2}, rng)).ok());
+  REQUIRE(WriteNpyFile(dir / "dy64.npy", testing::RandomTensor<double>({1, 6, 6, 2}, rng)).ok());
+  REQUIRE(WriteFileAtomically(dir / "junk.npy", "not an npy file").ok());
+  const std::string base = "run-op DepthwiseConv2dNativeBackpropFilter --input " + (dir / "x.npy") +
+                           " --out_backprop " + (dir / "dy.npy") + " --output " + (dir / "dw.npy");
+  struct Bad {
+    std::string args;
+    const char* phrase;
+  };
+  const std::vector<Bad> cases = {
+      {base + " --filter_sizes 3,3,2,1 --strides 1,1,1,1", "missing --padding"},
+      {base + " --filter_sizes 3,3,2,1 --strides 1,1,1 --padding SAME", "Sliding window strides"},
+      {base + " --filter_sizes 3,3,2,1 --strides 1,1,1,1 --padding SAME --attrs 'colour_ = red;'", "unknown key"},
+      {base + " --filter_sizes 3,3,3,1 --strides 1,1,1,1 --padding SAME", "same in_depth"},
+      {base + " --filter_sizes 3,3,2 --strides 1,1,1,1 --padding SAME", "filter must be 4-dimensional"},
+      {base + " --filter_sizes 3,3,2,1 --strides 1,2,2,1 --padding SAME", "Number of rows"},
+      {base + " --filter_sizes 3,3,2,1 --strides 1,1,1,1 --padding SAME --threads 0", "--threads"},
+      {base + " --filter_sizes 3,3,2,1 --strides 1,1,1,1 --padding SAME --target tpu", "unknown target"},
+      {base + " --filter_sizes 3,3,2,1 --strides 1,1,1,1 --padding SAME --bogus 1", "unknown flag --bogus"},
+      {base + " --filter_sizes " + (dir / "junk.npy") + " --strides 1,1,1,1 --padding SAME", "malformed .npy"},
+      {"run-op DepthwiseConv2dNativeBackpropFilter --input " + (dir / "missing.npy") + " --out_backprop " +
+           (dir / "dy.npy") + " --output " + (dir / "dw.npy") + " --filter_sizes 3,3,2,1 --strides 1,1,1,1 --padding SAME",
+       "cannot open"},
+      {"run-op DepthwiseConv2dNativeBackpropFilter --input " + (dir / "x.npy") + " --out_backprop " +
+           (dir / "dy64.npy") + " --output " + (dir / "dw.npy") + " --filter_sizes 3,3,2,1 --strides 1,1,1,1 --padding SAME",
+       "double"},
+      {"run-op Conv2D --input x", "unknown op"},
+  };
+  const int files_before = dir.file_count();
+  for (const Bad& bad : cases) {
+    INFO(bad.args);
+    Result r = Run(dir, bad.args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.err.find(bad.phrase) != std::string::npos);
+    CHECK_FALSE(Exists(dir / "dw.npy"));
+  }
+  CHECK(dir.file_count() == files_before);  // no temporaries left behind either
+}
+
+TEST_CASE("cli: a failed run leaves an existing output file unchanged") {
+  TempDir dir;
+  std::mt19937_64 rng(5);
+  REQUIRE(WriteNpyFile(dir / "x.npy", testing::RandomTensor<float>({1, 6, 6, 2}, rng)).ok());
+  REQUIRE(WriteNpyFile(dir / "dy.npy", testing::RandomTensor<float>({1, 6, 6, 2}, rng)).ok());
+  REQUIRE(WriteFileAtomically(dir / "dw.npy", "previous contents").ok());
+  Result r = Run(dir, "run-op DepthwiseConv2dNativeBackpropFilter --input " + (dir / "x.npy") +
+                          " --out_backprop " + (dir / "dy.npy") + " --output " + (dir / "dw.npy") +
+                          " --filter_sizes 3,3,2,1 --strides 1,1,1,1 --padding VALID");
+  CHECK(r.exit_code == 2);
+  CHECK(*ReadWholeFile(dir / "dw.npy") == "previous contents");
+}
