@@ -245,9 +245,12 @@ DepthwiseConv2dNativeBackpropFilter::DepthwiseConv2dNativeBackpropFilter(
     scope.UpdateStatus(params.status());
     return;
   }
-  const Output input_out = AsOutput(scope, input);
-  const Output sizes_out = AsOutput(scope, filter_sizes);
-  const Output backprop_out = AsOutput(scope, out_backprop);
+  // Reserve the op's name first, so constants made from literal operands are named after it.
+  const std::string name = scope.GetUniqueNameForOp(kOpName);
+  const Scope operands = scope.NewSubScope(name);
+  const Output input_out = AsOutput(operands.WithOpName("input"), input);
+  const Output sizes_out = AsOutput(operands.WithOpName("filter_sizes"), filter_sizes);
+  const Output backprop_out = AsOutput(operands.WithOpName("out_backprop"), out_backprop);
   if (!scope.ok()) return;
   for (const auto& [pin, output] : {std::pair{"input", input_out}, std::pair{"filter_sizes", sizes_out},
                                     std::pair{"out_backprop", backprop_out}}) {
@@ -297,7 +300,7 @@ DepthwiseConv2dNativeBackpropFilter::DepthwiseConv2dNativeBackpropFilter(
     }
     def.shape = *output_shape;
   }
-  def.name = scope.GetUniqueNameForOp(kOpName);
+  def.name = name;
   def.op = kOpName;
   def.inputs = {input_out, sizes_out, backprop_out};
   def.dtype = input_out.dtype();

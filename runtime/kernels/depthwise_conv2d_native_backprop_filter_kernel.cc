@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "halogen/codegen/depthwise_conv2d_native_backprop_filter.h"
 #include "halogen/dsl/ops/depthwise_conv_geometry.h"
 #include "halogen/runtime/reference_kernels.h"
 #include "runtime/kernels/kernels.h"
@@ -26,14 +27,14 @@ absl::StatusOr<Tensor> DepthwiseConv2dNativeBackpropFilterKernel(const Node& nod
   absl::StatusOr<TensorShape> output_shape = TensorShape::Make(*sizes);
   if (!output_shape.ok()) return output_shape.status();
 
-  if (context.options.target == Target::kHostOpenCL || context.options.target == Target::kHostCuda) {
-    return absl::UnimplementedError(absl::StrCat(node.name(), ": target ", TargetName(context.options.target),
-                                                 " has no kernel for this op yet; use host or reference"));
-  }
-  // The output plus the reference kernel's float64 accumulators must fit under the cap.
+  // The output plus scratch must fit under the cap: the reference kernel keeps a float64 accumulator per
+  // output element, the generated kernels up to 256 partial sums of the output's dtype per element.
+  const bool reference = context.options.target == Target::kReference;
+  const int64_t scratch_per_element = reference ? 8 : 256 * DataTypeSize(input.dtype());
   const int64_t cap = context.options.memory_cap_bytes;
   const int64_t output_elements = output_shape->num_elements();
-  const int64_t scratch_bytes = output_elements > cap / 8 ? cap + 1 : output_elements * 8;
+  const int64_t scratch_bytes =
+      output_elements > cap / scratch_per_element ? cap + 1 : output_elements * scratch_per_element;
   if (scratch_bytes > cap) {
     return absl::ResourceExhaustedError(absl::StrCat(
         node.name(), ": the filter gradient ", output_shape->DebugString(),
@@ -41,14 +42,22 @@ absl::StatusOr<Tensor> DepthwiseConv2dNativeBackpropFilterKernel(const Node& nod
   }
   absl::StatusOr<Tensor> output = Tensor::Zeros(input.dtype(), *output_shape, cap - scratch_bytes);
   if (!output.ok()) return output.status();
-  if (context.verbose) {
-    std::fprintf(stderr, "[halogen] %s: DepthwiseConv2dNativeBackpropFilter %s %s on reference\n",
-                 node.name().c_str(), DataTypeName(input.dtype()), DataFormatName(params->format));
+  absl::Status status;
+  if (reference) {
+    if (context.verbose) {
+      std::fprintf(stderr, "[halogen] %s: DepthwiseConv2dNativeBackpropFilter %s %s on reference\n",
+                   node.name().c_str(), DataTypeName(input.dtype()), DataFormatName(params->format));
+    }
+    status = DepthwiseConv2dNativeBackpropFilterReference(*geometry, input, out_backprop, &*output);
+  } else {
+    codegen::KernelOptions kernel_options;
+    kernel_options.target = context.options.target;
+    kernel_options.num_threads = context.options.num_threads;
+    kernel_options.verbose = context.verbose;
+    status = codegen::RunDepthwiseConv2dNativeBackpropFilter(*geometry, input, out_backprop, kernel_options,
+                                                             &*output);
   }
-  if (absl::Status s = DepthwiseConv2dNativeBackpropFilterReference(*geometry, input, out_backprop, &*output);
-      !s.ok()) {
-    return s;
-  }
+  if (!status.ok()) return absl::Status(status.code(), absl::StrCat(node.name(), ": ", status.message()));
   return output;
 }
 

@@ -16,7 +16,7 @@
 #include "halogen/dsl/graph.h"
 #include "halogen/dsl/scope.h"
 #include "halogen/dsl/tensor.h"
-#include "halogen/runtime/target.h"
+#include "halogen/codegen/target.h"
 
 namespace halogen {
 

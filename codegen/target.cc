@@ -1,4 +1,4 @@
-#include "halogen/runtime/target.h"
+#include "halogen/codegen/target.h"
 
 #include "absl/strings/str_cat.h"
 

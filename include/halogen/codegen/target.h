@@ -1,6 +1,6 @@
 // Where a kernel runs.
-#ifndef HALOGEN_RUNTIME_TARGET_H_
-#define HALOGEN_RUNTIME_TARGET_H_
+#ifndef HALOGEN_CODEGEN_TARGET_H_
+#define HALOGEN_CODEGEN_TARGET_H_
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -20,4 +20,4 @@ absl::StatusOr<Target> ParseTarget(absl::string_view text);
 
 }  // namespace halogen
 
-#endif  // HALOGEN_RUNTIME_TARGET_H_
+#endif  // HALOGEN_CODEGEN_TARGET_H_

@@ -1,0 +1,236 @@
+#include "halogen/codegen/depthwise_conv2d_native_backprop_filter.h"
+
+#include <chrono>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <mutex>
+
+#include "HalideBuffer.h"
+#include "absl/strings/str_cat.h"
+#include "codegen/depthwise_conv2d_native_backprop_filter_algorithm.h"
+#include "codegen/halide_target.h"
+#include "codegen/jit_cache.h"
+#include "codegen/schedules/depthwise_backprop_filter_schedules.h"
+
+namespace halogen {
+namespace codegen {
+namespace {
+
+constexpr DepthwiseBackpropFilterSchedule kAllSchedules[] = {
+    DepthwiseBackpropFilterSchedule::kCpuChannelRowChunks, DepthwiseBackpropFilterSchedule::kCpuWidthLanes,
+    DepthwiseBackpropFilterSchedule::kGpuRowChunks};
+
+bool IsGpuSchedule(DepthwiseBackpropFilterSchedule schedule) {
+  return schedule == DepthwiseBackpropFilterSchedule::kGpuRowChunks;
+}
+
+absl::StatusOr<Halide::Pipeline> BuildPipeline(DataType dtype, DataFormat format, const Halide::Target& target,
+                                               DepthwiseBackpropFilterSchedule schedule,
+                                               std::vector<Halide::Argument>* arguments) {
+  DepthwiseBackpropFilterAlgorithm algorithm = DefineDepthwiseBackpropFilter(dtype, format);
+  switch (schedule) {
+    case DepthwiseBackpropFilterSchedule::kCpuChannelRowChunks:
+      ScheduleCpuChannelRowChunks(algorithm, target);
+      break;
+    case DepthwiseBackpropFilterSchedule::kCpuWidthLanes:
+      ScheduleCpuWidthLanes(algorithm, target);
+      break;
+    case DepthwiseBackpropFilterSchedule::kGpuRowChunks:
+      ScheduleGpuRowChunks(algorithm, target);
+      break;
+  }
+  *arguments = algorithm.arguments();
+  return Halide::Pipeline(algorithm.filter_grad);
+}
+
+absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, Target target) {
+  if (IsGpuSchedule(schedule) != IsGpuTarget(target)) {
+    return absl::InvalidArgumentError(absl::StrCat("schedule ", ScheduleName(schedule), " cannot run on target ",
+                                                   TargetName(target)));
+  }
+  return absl::OkStatus();
+}
+
+// Halide reports run-time errors through a handler; keep the message for the returned status.
+struct ErrorCapturingContext : Halide::JITUserContext {
+  std::string message;
+  ErrorCapturingContext() {
+    handlers.custom_error = [](Halide::JITUserContext* context, const char* text) {
+      static_cast<ErrorCapturingContext*>(context)->message += text;
+    };
+  }
+};
+
+// Halide's thread pool is process-wide; changing its size only changes speed, never results.
+void UseThreads(int num_threads) {
+  static std::mutex mutex;
+  static int current = -1;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (num_threads != current) {
+    Halide::Internal::JITSharedRuntime::set_num_threads(num_threads);
+    current = num_threads;
+  }
+}
+
+template <typename T>
+absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, const Tensor& input,
+                     const Tensor& out_backprop, Tensor* filter_grad, int32_t rows_per_chunk, bool on_gpu) {
+  const auto as_int = [](int64_t v) { return static_cast<int>(v); };
+  const bool nhwc = g.format == DataFormat::kNHWC;
+  // Halide lists dimensions innermost first; the data stays where the Tensors hold it.
+  T* x = const_cast<T*>(input.flat<T>().data());
+  T* dy = const_cast<T*>(out_backprop.flat<T>().data());
+  Halide::Runtime::Buffer<T> x_buffer =
+      nhwc ? Halide::Runtime::Buffer<T>(x, as_int(g.channels), as_int(g.in_cols), as_int(g.in_rows), as_int(g.batch))
+           : Halide::Runtime::Buffer<T>(x, as_int(g.in_cols), as_int(g.in_rows), as_int(g.channels), as_int(g.batch));
+  Halide::Runtime::Buffer<T> dy_buffer =
+      nhwc ? Halide::Runtime::Buffer<T>(dy, as_int(g.out_depth()), as_int(g.out_cols), as_int(g.out_rows),
+                                        as_int(g.batch))
+           : Halide::Runtime::Buffer<T>(dy, as_int(g.out_cols), as_int(g.out_rows), as_int(g.out_depth()),
+                                        as_int(g.batch));
+  Halide::Runtime::Buffer<T> dw_buffer(filter_grad->flat<T>().data(), as_int(g.out_depth()), as_int(g.filter_cols),
+                                       as_int(g.filter_rows));
+  if (on_gpu) {
+    x_buffer.set_host_dirty();
+    dy_buffer.set_host_dirty();
+  }
+  ErrorCapturingContext context;
+  const int result = kernel.callable(static_cast<Halide::JITUserContext*>(&context), x_buffer.raw_buffer(), dy_buffer.raw_buffer(),
+                                     as_int(g.stride), as_int(g.dilation_rows), as_int(g.dilation_cols),
+                                     as_int(g.pad_top), as_int(g.pad_left), as_int(g.multiplier), rows_per_chunk,
+                                     dw_buffer.raw_buffer());
+  if (result == 0 && on_gpu) {
+    if (dw_buffer.copy_to_host(&context) != 0) {
+      return absl::InternalError(absl::StrCat(kernel.key, ": copying the result from the device failed: ",
+                                              context.message));
+    }
+  }
+  if (result != 0) {
+    return absl::InternalError(absl::StrCat(kernel.key, ": kernel failed (Halide error ", result, "): ",
+                                            context.message));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule) {
+  switch (schedule) {
+    case DepthwiseBackpropFilterSchedule::kCpuChannelRowChunks: return "cpu_channel_row_chunks";
+    case DepthwiseBackpropFilterSchedule::kCpuWidthLanes: return "cpu_width_lanes";
+    case DepthwiseBackpropFilterSchedule::kGpuRowChunks: return "gpu_row_chunks";
+  }
+  return "?";
+}
+
+absl::StatusOr<DepthwiseBackpropFilterSchedule> ParseSchedule(absl::string_view name) {
+  for (DepthwiseBackpropFilterSchedule schedule : kAllSchedules) {
+    if (name == ScheduleName(schedule)) return schedule;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown schedule '", name, "' (expected cpu_channel_row_chunks, cpu_width_lanes or gpu_row_chunks)"));
+}
+
+DepthwiseBackpropFilterSchedule DefaultSchedule(DataFormat format, Target target) {
+  if (IsGpuTarget(target)) return DepthwiseBackpropFilterSchedule::kGpuRowChunks;
+  return format == DataFormat::kNHWC ? DepthwiseBackpropFilterSchedule::kCpuChannelRowChunks
+                                     : DepthwiseBackpropFilterSchedule::kCpuWidthLanes;
+}
+
+int32_t RowsPerChunk(DepthwiseBackpropFilterSchedule schedule, int64_t total_rows) {
+  // Enough chunks to keep every core (or GPU multiprocessor) busy with room to balance, few enough that
+  // combining them is cheap. Fixed per schedule: results never depend on the machine's thread count.
+  const int64_t chunks = IsGpuSchedule(schedule) ? 256 : 16;
+  const int64_t rows = (total_rows + chunks - 1) / chunks;
+  return static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(rows, INT32_MAX)));
+}
+
+absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry& g, const Tensor& input,
+                                                    const Tensor& out_backprop, const KernelOptions& options,
+                                                    Tensor* filter_grad) {
+  const DepthwiseBackpropFilterSchedule schedule = options.schedule.value_or(DefaultSchedule(g.format, options.target));
+  if (absl::Status s = CheckScheduleFitsTarget(schedule, options.target); !s.ok()) return s;
+  if (absl::Status s = CheckDeviceAvailable(options.target); !s.ok()) return s;
+  // An empty reduction (or an empty filter) leaves the caller's zeros: the correct gradient.
+  if (input.NumElements() == 0 || out_backprop.NumElements() == 0 || filter_grad->NumElements() == 0) {
+    return absl::OkStatus();
+  }
+  // Halide buffers hold int32 extents and, without LargeBuffers, at most 2^31 - 1 bytes.
+  for (int64_t extent : {g.batch, g.in_rows, g.in_cols, g.channels, g.out_rows, g.out_cols, g.out_depth(),
+                         g.filter_rows, g.filter_cols, g.stride, g.dilation_rows, g.dilation_cols, g.pad_top,
+                         g.pad_left}) {
+    if (extent > INT32_MAX) {
+      return absl::InvalidArgumentError(absl::StrCat("a size of ", extent, " exceeds the generated kernels' int32 range"));
+    }
+  }
+  const bool large_buffers = std::max({input.TotalBytes(), out_backprop.TotalBytes(), filter_grad->TotalBytes()}) >
+                             int64_t{INT32_MAX};
+  absl::StatusOr<Halide::Target> halide_target = ToHalideTarget(options.target, large_buffers);
+  if (!halide_target.ok()) return halide_target.status();
+
+  const std::string key = absl::StrCat("DepthwiseConv2dNativeBackpropFilter/", DataTypeName(input.dtype()), "/",
+                                       DataFormatName(g.format), "/", TargetName(options.target), "/",
+                                       ScheduleName(schedule), "/", halide_target->to_string());
+  const DataType dtype = input.dtype();
+  const DataFormat format = g.format;
+  const Halide::Target target = *halide_target;
+  absl::StatusOr<std::shared_ptr<const JitKernel>> kernel = GetOrCompileKernel(
+      key,
+      [&]() -> absl::StatusOr<Halide::Callable> {
+        std::vector<Halide::Argument> arguments;
+        absl::StatusOr<Halide::Pipeline> pipeline = BuildPipeline(dtype, format, target, schedule, &arguments);
+        if (!pipeline.ok()) return pipeline.status();
+        return pipeline->compile_to_callable(arguments, target);
+      },
+      options.verbose);
+  if (!kernel.ok()) return kernel.status();
+
+  UseThreads(options.num_threads);
+  const int32_t rows_per_chunk = RowsPerChunk(schedule, g.batch * g.out_rows);
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = CatchHalideErrors(key, [&] {
+    return dtype == DataType::kFloat
+               ? Execute<float>(**kernel, g, input, out_backprop, filter_grad, rows_per_chunk, IsGpuTarget(options.target))
+               : Execute<double>(**kernel, g, input, out_backprop, filter_grad, rows_per_chunk, IsGpuTarget(options.target));
+  });
+  if (options.verbose) {
+    std::fprintf(stderr, "[halogen] ran %s (%s, schedule %s, target %s) in %.3f ms\n", key.c_str(),
+                 DataFormatName(g.format), ScheduleName(schedule), TargetName(options.target),
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  return status;
+}
+
+absl::StatusOr<std::string> CompileToAssembly(DataType dtype, DataFormat format, Target target,
+                                              DepthwiseBackpropFilterSchedule schedule) {
+  if (absl::Status s = CheckScheduleFitsTarget(schedule, target); !s.ok()) return s;
+  absl::StatusOr<Halide::Target> halide_target = ToHalideTarget(target);
+  if (!halide_target.ok()) return halide_target.status();
+  std::string assembly;
+  absl::Status status = CatchHalideErrors("compiling to assembly", [&]() -> absl::Status {
+    std::vector<Halide::Argument> arguments;
+    absl::StatusOr<Halide::Pipeline> pipeline = BuildPipeline(dtype, format, *halide_target, schedule, &arguments);
+    if (!pipeline.ok()) return pipeline.status();
+    char path[] = "/tmp/halogen_asm_XXXXXX";
+    const int fd = mkstemp(path);
+    if (fd < 0) return absl::InternalError("cannot create a temporary file for the assembly");
+    close(fd);
+    pipeline->compile_to_assembly(path, arguments, "depthwise_conv2d_native_backprop_filter", *halide_target);
+    FILE* file = std::fopen(path, "rb");
+    if (file != nullptr) {
+      char chunk[65536];
+      size_t n;
+      while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0) assembly.append(chunk, n);
+      std::fclose(file);
+    }
+    std::remove(path);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return assembly;
+}
+
+}  // namespace codegen
+}  // namespace halogen
