@@ -18,8 +18,8 @@ absl::StatusOr<Padding> ParsePadding(absl::string_view text) {
 absl::StatusOr<DataFormat> ParseDataFormat(absl::string_view text) {
   if (text == "NHWC") return DataFormat::kNHWC;
   if (text == "NCHW") return DataFormat::kNCHW;
-  return absl::InvalidArgumentError(
-      absl::StrCat("Invalid data format: data_format \"", text, "\" is neither \"NHWC\" nor \"NCHW\""));
+  return absl::InvalidArgumentError(absl::StrCat("Invalid data format: Value for attr 'data_format' of \"", text,
+                                                 "\" is not in the list of allowed values: \"NHWC\", \"NCHW\""));
 }
 
 const char* PaddingName(Padding padding) {

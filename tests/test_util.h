@@ -6,10 +6,14 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "halogen/dsl/ops/depthwise_conv2d_native_backprop_filter.h"
 #include "halogen/dsl/ops/depthwise_conv_geometry.h"
+#include "halogen/dsl/ops/basic.h"
 #include "halogen/dsl/tensor.h"
+#include "halogen/runtime/client_session.h"
 
 namespace halogen {
 namespace testing {
@@ -77,6 +81,104 @@ double AllowedError(long double magnitude, int64_t reduction_length) {
                static_cast<double>(magnitude) + 1e-6;
   }
   return 1e-12 * static_cast<double>(magnitude) + 1e-300;
+}
+
+// A valid random case: N 0-3, H and W 1-13, C 1-9, M 1-4, filters 1-5, strides and dilations 1-3,
+// any padding. The geometry comes from the library's arithmetic, which has its own tests.
+struct RandomCase {
+  DepthwiseConvGeometry geometry;
+  std::vector<int> strides;
+  std::string padding;
+  ops::DepthwiseConv2dNativeBackpropFilter::Attrs attrs;
+};
+
+inline RandomCase DrawRandomCase(std::mt19937_64& rng, DataFormat format) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (;;) {
+    RandomCase c;
+    const int stride = pick(1, 3), dh = pick(1, 3), dw = pick(1, 3);
+    const int kh = pick(1, 5), kw = pick(1, 5);
+    const int n = pick(0, 3), h = pick(1, 13), w = pick(1, 13), ch = pick(1, 9), m = pick(1, 4);
+    const int padding = pick(0, 2);
+    const bool nhwc = format == DataFormat::kNHWC;
+    c.strides = nhwc ? std::vector<int>{1, stride, stride, 1} : std::vector<int>{1, 1, stride, stride};
+    c.attrs = ops::DepthwiseConv2dNativeBackpropFilter::DataFormat(nhwc ? "NHWC" : "NCHW")
+                  .Dilations(nhwc ? std::vector<int>{1, dh, dw, 1} : std::vector<int>{1, 1, dh, dw});
+    DepthwiseConvParams params;
+    params.format = format;
+    params.stride = stride;
+    params.dilation_rows = dh;
+    params.dilation_cols = dw;
+    params.padding = padding == 0 ? Padding::kSame : padding == 1 ? Padding::kValid : Padding::kExplicit;
+    c.padding = PaddingName(params.padding);
+    if (params.padding == Padding::kExplicit) {
+      const int t = pick(0, 4), b = pick(0, 4), l = pick(0, 4), r = pick(0, 4);
+      params.explicit_paddings = nhwc ? std::vector<int64_t>{0, 0, t, b, l, r, 0, 0}
+                                      : std::vector<int64_t>{0, 0, 0, 0, t, b, l, r};
+      c.attrs = c.attrs.ExplicitPaddings(std::vector<int>(params.explicit_paddings.begin(),
+                                                          params.explicit_paddings.end()));
+    }
+    const int64_t sizes[] = {kh, kw, ch, m};
+    // out_backprop's rows and cols are whatever the window arithmetic gives.
+    auto rows = ComputeWindowedDim(h, kh, dh, stride, params.padding,
+                                   params.explicit_paddings.empty() ? 0 : params.explicit_paddings[nhwc ? 2 : 4],
+                                   params.explicit_paddings.empty() ? 0 : params.explicit_paddings[nhwc ? 3 : 5]);
+    auto cols = ComputeWindowedDim(w, kw, dw, stride, params.padding,
+                                   params.explicit_paddings.empty() ? 0 : params.explicit_paddings[nhwc ? 4 : 6],
+                                   params.explicit_paddings.empty() ? 0 : params.explicit_paddings[nhwc ? 5 : 7]);
+    if (!rows.ok() || !cols.ok()) continue;  // filter larger than a VALID input: draw again
+    const TensorShape in_shape = nhwc ? TensorShape{n, h, w, ch} : TensorShape{n, ch, h, w};
+    const TensorShape dy_shape = nhwc ? TensorShape{n, rows->output_size, cols->output_size, ch * m}
+                                      : TensorShape{n, ch * m, rows->output_size, cols->output_size};
+    auto geometry = ComputeDepthwiseConvGeometry(params, in_shape, sizes, dy_shape);
+    if (!geometry.ok()) continue;  // not expected: the sizes above were made to agree
+    c.geometry = *geometry;
+    return c;
+  }
+}
+
+// Input and out_backprop shapes of a geometry in its layout.
+inline TensorShape InputShape(const DepthwiseConvGeometry& g) {
+  return g.format == DataFormat::kNHWC ? TensorShape{g.batch, g.in_rows, g.in_cols, g.channels}
+                                       : TensorShape{g.batch, g.channels, g.in_rows, g.in_cols};
+}
+inline TensorShape OutBackpropShape(const DepthwiseConvGeometry& g) {
+  return g.format == DataFormat::kNHWC ? TensorShape{g.batch, g.out_rows, g.out_cols, g.out_depth()}
+                                       : TensorShape{g.batch, g.out_depth(), g.out_rows, g.out_cols};
+}
+
+// Builds the case's node on constant inputs and runs it in a session with `options`.
+inline absl::StatusOr<Tensor> RunCase(const RandomCase& c, const Tensor& x, const Tensor& dy,
+                                      const SessionOptions& options) {
+  const DepthwiseConvGeometry& g = c.geometry;
+  Scope root = Scope::NewRootScope();
+  auto dw = ops::DepthwiseConv2dNativeBackpropFilter(
+      root, ops::Const(root, x),
+      {static_cast<int32_t>(g.filter_rows), static_cast<int32_t>(g.filter_cols), static_cast<int32_t>(g.channels),
+       static_cast<int32_t>(g.multiplier)},
+      ops::Const(root, dy), c.strides, c.padding, c.attrs);
+  std::vector<Tensor> outputs;
+  if (absl::Status s = ClientSession(root, options).Run({dw}, &outputs); !s.ok()) return s;
+  return outputs[0];
+}
+
+// Every element of `got` within SPEC's bound of the direct definition; returns the first failure.
+template <typename T>
+std::string CompareWithDirectDefinition(const DepthwiseConvGeometry& g, const Tensor& x, const Tensor& dy,
+                                        const Tensor& got) {
+  const DirectResult want = DirectDefinition<T>(g, x, dy);
+  const auto values = got.flat<T>();
+  if (values.size() != want.value.size()) return "wrong number of elements";
+  for (size_t k = 0; k < values.size(); ++k) {
+    const double error = std::abs(static_cast<double>(values[k]) - static_cast<double>(want.value[k]));
+    const double allowed = AllowedError<T>(want.magnitude[k], want.reduction_length);
+    if (!(error <= allowed)) {
+      return "element " + std::to_string(k) + ": got " + std::to_string(static_cast<double>(values[k])) +
+             ", want " + std::to_string(static_cast<double>(want.value[k])) + ", error " + std::to_string(error) +
+             " > allowed " + std::to_string(allowed);
+    }
+  }
+  return "";
 }
 
 }  // namespace testing

@@ -118,11 +118,21 @@ absl::StatusOr<std::vector<int64_t>> ValidateFilterSizes(const Tensor& filter_si
   }
   std::vector<int64_t> sizes;
   absl::Span<const int32_t> values = filter_sizes.flat<int32_t>();
+  // Checked element by element as TensorFlow builds the filter shape: sign, then the running element
+  // count, which a long list of huge values overflows (TensorFlow once crashed there).
+  int64_t count = 1;
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i] < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("Dimension ", i, " of filter_sizes must be >= 0, but got ", values[i]));
     }
+    int64_t next = 0;
+    if (__builtin_mul_overflow(count, int64_t{values[i]}, &next)) {
+      return absl::InvalidArgumentError(absl::StrCat("Encountered overflow when multiplying ", count, " with ",
+                                                     values[i], ", result: -1 (filter_sizes has ",
+                                                     values.size(), " values)"));
+    }
+    count = next;
     sizes.push_back(values[i]);
   }
   return sizes;
@@ -222,8 +232,9 @@ absl::Status ValidateDepthwiseConvDtypes(DataType input, DataType out_backprop) 
   }
   if (input != out_backprop) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "DepthwiseConv2dNativeBackpropFilter: input dtype ", DataTypeName(input),
-        " and out_backprop dtype ", DataTypeName(out_backprop), " must be the same"));
+        "cannot compute DepthwiseConv2dNativeBackpropFilter as input #2(zero-based) was expected to be a ",
+        DataTypeName(input), " tensor but is a ", DataTypeName(out_backprop),
+        " tensor: input and out_backprop must have the same dtype"));
   }
   return absl::OkStatus();
 }

@@ -229,7 +229,9 @@ TEST_CASE("rule: out_backprop rows and cols equal the computed ones") {
 TEST_CASE("rule: dtypes agree and are supported") {
   Call call;
   call.out_backprop_dtype = DataType::kDouble;
-  ExpectError(BuildTime(call), absl::StatusCode::kInvalidArgument, {"float", "double"});
+  ExpectError(BuildTime(call), absl::StatusCode::kInvalidArgument,
+              {"cannot compute DepthwiseConv2dNativeBackpropFilter as input #2(zero-based) was expected to be a "
+               "float tensor but is a double tensor"});
   call = Call();
   call.input_dtype = call.out_backprop_dtype = DataType::kInt32;
   ExpectError(BuildTime(call), absl::StatusCode::kInvalidArgument, {"int32", "not supported"});
@@ -240,12 +242,18 @@ TEST_CASE("rule: sizes that overflow or exceed the cap are clean errors") {
   Call call;
   call.filter_sizes.assign(13, 1879048192);
   call.filter_sizes_shape = {13};
-  ExpectShapeError(call, {"filter must be 4-dimensional", "13 values"});
-  // Four huge sizes whose product overflows int64; the depth checks pass so the product check is reached
-  // (the inputs themselves are empty, so they can exist).
+  ExpectShapeError(call, {"Encountered overflow when multiplying 3530822107858468864 with 1879048192", "13 values"});
+  // Four huge sizes whose product overflows int64 (the inputs are empty, so they can exist).
   call = Call();
   call.input = {1, 0, 0, 1879048192};
   call.out_backprop = {1, 0, 0, 1879048192};
   call.filter_sizes = {1879048192, 1879048192, 1879048192, 1};
-  ExpectShapeError(call, {"int64"}, absl::StatusCode::kResourceExhausted);
+  ExpectShapeError(call, {"Encountered overflow when multiplying 3530822107858468864 with 1879048192"});
+  // A reduction whose multiply-add count (2^80) overflows int64; shapes only, nothing allocated.
+  Scope root = Scope::NewRootScope();
+  auto x = ops::Placeholder(root, DataType::kFloat, ops::Placeholder::Shape({1 << 20, 0, 0, 1}));
+  auto dy = ops::Placeholder(root, DataType::kFloat, ops::Placeholder::Shape({1 << 20, 1 << 20, 1 << 20, 1}));
+  Op(root, x, {1 << 20, 1, 1, 1}, dy, {1, 1, 1, 1}, "EXPLICIT",
+     Op::ExplicitPaddings({0, 0, (1 << 21) - 1, 0, 1 << 20, 0, 0, 0}));
+  ExpectError(root.status(), absl::StatusCode::kResourceExhausted, {"overflows int64"});
 }
