@@ -85,13 +85,14 @@ TEST_CASE("cli: run-op writes the filter gradient") {
     REQUIRE(WriteNpyFile(dir / "dy.npy", dy).ok());
     REQUIRE(WriteNpyFile(dir / "sizes.npy", *Tensor::FromVector<int32_t>({3, 3, 3, 2}, TensorShape({4}))).ok());
     const std::string strides = nhwc ? "1,2,2,1" : "[1, 1, 2, 2]";
-    for (const char* sizes : {"3,3,3,2", "SIZES"}) {
+    for (const char* target : {"host", "reference", "host-opencl"}) {
+      const char* sizes = std::string(target) == "reference" ? "SIZES" : "3,3,3,2";
       const std::string sizes_flag = std::string(sizes) == "SIZES" ? dir / "sizes.npy" : sizes;
       Result r = Run(dir, "run-op DepthwiseConv2dNativeBackpropFilter --input " + (dir / "x.npy") +
                               " --filter_sizes " + sizes_flag + " --out_backprop " + (dir / "dy.npy") +
                               " --strides '" + strides + "' --padding SAME --attrs 'data_format_ = " + format +
-                              ";' --output " + (dir / "dw.npy") + " --threads 2");
-      INFO(r.err);
+                              ";' --output " + (dir / "dw.npy") + " --threads 2 --target " + target);
+      INFO(target << ": " << r.err);
       REQUIRE(r.exit_code == 0);
       auto dw = ReadNpyFile(dir / "dw.npy");
       REQUIRE(dw.ok());
