@@ -18,9 +18,9 @@ namespace halogen {
 namespace codegen {
 namespace {
 
-constexpr DepthwiseBackpropFilterSchedule kAllSchedules[] = {
-    DepthwiseBackpropFilterSchedule::kCpuChannelRowChunks, DepthwiseBackpropFilterSchedule::kCpuWidthLanes,
-    DepthwiseBackpropFilterSchedule::kGpuRowChunks};
+constexpr DepthwiseBackpropFilterSchedule kAllSchedules[] = {DepthwiseBackpropFilterSchedule::kCpuChannelTaps,
+                                                             DepthwiseBackpropFilterSchedule::kCpuWidthLanes,
+                                                             DepthwiseBackpropFilterSchedule::kGpuRowChunks};
 
 bool IsGpuSchedule(DepthwiseBackpropFilterSchedule schedule) {
   return schedule == DepthwiseBackpropFilterSchedule::kGpuRowChunks;
@@ -31,8 +31,8 @@ absl::StatusOr<Halide::Pipeline> BuildPipeline(DataType dtype, DataFormat format
                                                std::vector<Halide::Argument>* arguments) {
   DepthwiseBackpropFilterAlgorithm algorithm = DefineDepthwiseBackpropFilter(dtype, format);
   switch (schedule) {
-    case DepthwiseBackpropFilterSchedule::kCpuChannelRowChunks:
-      ScheduleCpuChannelRowChunks(algorithm, target);
+    case DepthwiseBackpropFilterSchedule::kCpuChannelTaps:
+      ScheduleCpuChannelTaps(algorithm, target);
       break;
     case DepthwiseBackpropFilterSchedule::kCpuWidthLanes:
       ScheduleCpuWidthLanes(algorithm, target);
@@ -76,7 +76,8 @@ void UseThreads(int num_threads) {
 
 template <typename T>
 absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, const Tensor& input,
-                     const Tensor& out_backprop, Tensor* filter_grad, int32_t rows_per_chunk, bool on_gpu) {
+                     const Tensor& out_backprop, Tensor* filter_grad, DepthwiseBackpropFilterSchedule schedule,
+                     bool on_gpu) {
   const auto as_int = [](int64_t v) { return static_cast<int>(v); };
   const bool nhwc = g.format == DataFormat::kNHWC;
   // Halide lists dimensions innermost first; the data stays where the Tensors hold it.
@@ -96,11 +97,18 @@ absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, co
     x_buffer.set_host_dirty();
     dy_buffer.set_host_dirty();
   }
+  // The interior and the work split: functions of the shape alone.
+  const InteriorRange rows = InteriorOf(g.in_rows, g.out_rows, g.filter_rows, g.stride, g.dilation_rows, g.pad_top);
+  const int32_t rows_per_chunk = RowsPerChunk(schedule, g.batch * rows.count);
+  const int32_t chunks = static_cast<int32_t>(std::max<int64_t>(1, (g.batch * rows.count + rows_per_chunk - 1) / rows_per_chunk));
+  const int32_t block_rows = BlockRows(static_cast<int64_t>(sizeof(T)) *
+                                       (g.stride * g.in_cols * g.channels + g.out_cols * g.out_depth()));
   ErrorCapturingContext context;
   const int result = kernel.callable(static_cast<Halide::JITUserContext*>(&context), x_buffer.raw_buffer(), dy_buffer.raw_buffer(),
                                      as_int(g.stride), as_int(g.dilation_rows), as_int(g.dilation_cols),
-                                     as_int(g.pad_top), as_int(g.pad_left), as_int(g.multiplier), rows_per_chunk,
-                                     dw_buffer.raw_buffer());
+                                     as_int(g.pad_top), as_int(g.pad_left), as_int(g.multiplier),
+                                     as_int(rows.begin), as_int(rows.count),
+                                     rows_per_chunk, chunks, block_rows, dw_buffer.raw_buffer());
   if (result == 0 && on_gpu) {
     if (dw_buffer.copy_to_host(&context) != 0) {
       return absl::InternalError(absl::StrCat(kernel.key, ": copying the result from the device failed: ",
@@ -118,7 +126,7 @@ absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, co
 
 const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule) {
   switch (schedule) {
-    case DepthwiseBackpropFilterSchedule::kCpuChannelRowChunks: return "cpu_channel_row_chunks";
+    case DepthwiseBackpropFilterSchedule::kCpuChannelTaps: return "cpu_channel_taps";
     case DepthwiseBackpropFilterSchedule::kCpuWidthLanes: return "cpu_width_lanes";
     case DepthwiseBackpropFilterSchedule::kGpuRowChunks: return "gpu_row_chunks";
   }
@@ -130,12 +138,12 @@ absl::StatusOr<DepthwiseBackpropFilterSchedule> ParseSchedule(absl::string_view 
     if (name == ScheduleName(schedule)) return schedule;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown schedule '", name, "' (expected cpu_channel_row_chunks, cpu_width_lanes or gpu_row_chunks)"));
+      "unknown schedule '", name, "' (expected cpu_channel_taps, cpu_width_lanes or gpu_row_chunks)"));
 }
 
 DepthwiseBackpropFilterSchedule DefaultSchedule(DataFormat format, Target target) {
   if (IsGpuTarget(target)) return DepthwiseBackpropFilterSchedule::kGpuRowChunks;
-  return format == DataFormat::kNHWC ? DepthwiseBackpropFilterSchedule::kCpuChannelRowChunks
+  return format == DataFormat::kNHWC ? DepthwiseBackpropFilterSchedule::kCpuChannelTaps
                                      : DepthwiseBackpropFilterSchedule::kCpuWidthLanes;
 }
 
@@ -145,6 +153,12 @@ int32_t RowsPerChunk(DepthwiseBackpropFilterSchedule schedule, int64_t total_row
   const int64_t chunks = IsGpuSchedule(schedule) ? 256 : 16;
   const int64_t rows = (total_rows + chunks - 1) / chunks;
   return static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(rows, INT32_MAX)));
+}
+
+int32_t BlockRows(int64_t row_bytes) {
+  // Half of a typical 512 KiB L2, leaving room for the other operand's rows and the accumulators.
+  constexpr int64_t kBlockBytes = 256 << 10;
+  return static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(kBlockBytes / std::max<int64_t>(row_bytes, 1), 4096)));
 }
 
 absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry& g, const Tensor& input,
@@ -188,12 +202,11 @@ absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry&
   if (!kernel.ok()) return kernel.status();
 
   UseThreads(options.num_threads);
-  const int32_t rows_per_chunk = RowsPerChunk(schedule, g.batch * g.out_rows);
   const auto start = std::chrono::steady_clock::now();
   absl::Status status = CatchHalideErrors(key, [&] {
     return dtype == DataType::kFloat
-               ? Execute<float>(**kernel, g, input, out_backprop, filter_grad, rows_per_chunk, IsGpuTarget(options.target))
-               : Execute<double>(**kernel, g, input, out_backprop, filter_grad, rows_per_chunk, IsGpuTarget(options.target));
+               ? Execute<float>(**kernel, g, input, out_backprop, filter_grad, schedule, IsGpuTarget(options.target))
+               : Execute<double>(**kernel, g, input, out_backprop, filter_grad, schedule, IsGpuTarget(options.target));
   });
   if (options.verbose) {
     std::fprintf(stderr, "[halogen] ran %s (%s, schedule %s, target %s) in %.3f ms\n", key.c_str(),

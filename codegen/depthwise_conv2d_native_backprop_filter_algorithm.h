@@ -4,6 +4,12 @@
 //   NHWC input (c, w, h, n)    NHWC out_backprop (d, ow, oh, n)
 //   NCHW input (w, h, c, n)    NCHW out_backprop (ow, oh, d, n)
 // and the filter gradient [FH, FW, C, M] as (d, kw, kh) with d = c * M + m, which is the same memory.
+//
+// The reduction over (n, oh, ow) is written as two update definitions so that the bulk of the work never
+// tests rows for padding: the interior rows (the output rows whose every tap reads an input row), then
+// the border rows (top and bottom). Columns read through a zero boundary in both; with a constant stride
+// Halide splits the column loop into a test-free middle and short edges, while the row being swept is
+// still in cache.
 #ifndef HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 #define HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 
@@ -11,6 +17,7 @@
 
 #include "Halide.h"
 #include "halogen/dsl/conv_arithmetic.h"
+#include "halogen/dsl/ops/depthwise_conv_geometry.h"
 #include "halogen/dsl/types.h"
 
 namespace halogen {
@@ -23,22 +30,39 @@ struct DepthwiseBackpropFilterAlgorithm {
   // Everything else about the shape is a run-time parameter, so one compiled kernel serves every shape.
   Halide::Param<int32_t> stride{"stride"}, dilation_rows{"dilation_rows"}, dilation_cols{"dilation_cols"};
   Halide::Param<int32_t> pad_top{"pad_top"}, pad_left{"pad_left"}, multiplier{"multiplier"};
+  // The interior rows: output rows [row_begin, row_begin + row_count) (InteriorOf).
+  Halide::Param<int32_t> row_begin{"row_begin"}, row_count{"row_count"};
   // Rows (batch x output rows, fused) per partial sum; chosen from the shape alone, never from the
   // thread count, so results do not depend on how many threads run.
   Halide::Param<int32_t> rows_per_chunk{"rows_per_chunk"};
+  // max(1, number of chunks): sizes the partial sums even when the interior is empty (a GPU runtime
+  // refuses zero-sized buffers).
+  Halide::Param<int32_t> chunks{"chunks"};
+  // Rows handled together while they are in cache (a cache-blocking factor; also shape-only).
+  Halide::Param<int32_t> block_rows{"block_rows"};
 
   Halide::Var d{"d"}, kw{"kw"}, kh{"kh"};
-  Halide::RDom r;            // (ow, oh, n)
-  Halide::Func filter_grad;  // (d, kw, kh)
+  Halide::RDom interior;     // (ow, oh, n) over the interior rows
+  Halide::RDom border_rows;  // (ow, border row, n)
+  Halide::Func filter_grad;  // (d, kw, kh); update 0 is the interior rows, update 1 the border rows
+
+  Halide::Expr filter_rows() const { return filter_grad.output_buffer().dim(2).extent(); }
+  Halide::Expr filter_cols() const { return filter_grad.output_buffer().dim(1).extent(); }
 
   // Arguments in the order the compiled kernel takes them after the two buffers.
   std::vector<Halide::Argument> arguments() const;
 };
 
-// Defines filter_grad(d, kw, kh) = sum over (n, oh, ow) of x(...) * dy(...) for `dtype` (float or double),
-// accumulating in that dtype. Reads outside the input are zero, through a boundary condition that reads
-// only clamped (in-range) coordinates.
+// Defines the gradient for `dtype` (float or double), accumulating in that dtype.
 DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format);
+
+// The interior of one spatial dimension: the output positions o in [begin, begin + count) for which every
+// tap reads inside the input, 0 <= o*stride - pad and (o*stride - pad) + (K-1)*dilation < in_size.
+struct InteriorRange {
+  int64_t begin = 0, count = 0;
+};
+InteriorRange InteriorOf(int64_t in_size, int64_t out_size, int64_t filter_size, int64_t stride,
+                         int64_t dilation, int64_t pad_before);
 
 }  // namespace codegen
 }  // namespace halogen

@@ -3,6 +3,8 @@
 #
 #   scripts/bootstrap.sh          build and main-job dependencies (Debian packages + .venv)
 #   scripts/bootstrap.sh --test   the same, plus the test oracles (numpy, tensorflow-cpu)
+#   scripts/bootstrap.sh --bench  the same, plus the benchmark peers (oneDNN's newest wheel, TensorFlow,
+#                                 matplotlib for the report)
 #
 # Debian packages go in with apt-get (needs root, as on this machine kind); Python wheels go into the
 # project-local .venv, never the system interpreter. A stamp per wheel set lets a second run skip pip.
@@ -10,10 +12,12 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 want_test=0
+want_bench=0
 for arg in "$@"; do
   case "$arg" in
     --test) want_test=1 ;;
-    -h|--help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --bench) want_bench=1 ;;
+    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -70,7 +74,10 @@ install_wheels() {  # $1 = stamp name, rest = pinned requirements
 }
 
 install_wheels build halide==21.0.0 cmake==3.31.6 ninja==1.11.1.4
-if ((want_test)); then
+if ((want_test || want_bench)); then
   install_wheels test numpy==2.4.6 tensorflow-cpu==2.21.0
+fi
+if ((want_bench)); then
+  install_wheels bench onednn==2026.1.0 onednn-devel==2026.1.0 matplotlib==3.11.2
 fi
 say "ready"

@@ -41,6 +41,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
 
 // Subcommands.
 int RunOp(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace cli
 }  // namespace halogen

@@ -13,9 +13,10 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
   RVar rows("rows"), chunk("chunk"), row("row");
   Var u("u"), taps("taps"), d_block("d_block"), d_thread("d_thread");
 
-  dw.update().fuse(a.r.y, a.r.z, rows).split(rows, chunk, row, a.rows_per_chunk, TailStrategy::GuardWithIf);
-  Halide::Func partial = dw.update().rfactor(chunk, u);
-  partial.compute_root();
+  dw.update(0).fuse(a.interior.y, a.interior.z, rows).split(rows, chunk, row, a.rows_per_chunk,
+                                                            TailStrategy::GuardWithIf);
+  Halide::Func partial = dw.update(0).rfactor(chunk, u);
+  partial.compute_root().bound(u, 0, a.chunks);
   partial.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
       .fuse(a.kw, a.kh, taps)
       .gpu_blocks(d_block, taps, u)
@@ -24,7 +25,7 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
   partial.update()
       .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
       .fuse(a.kw, a.kh, taps)
-      .reorder(a.r.x, row, d_thread, d_block, taps, u)
+      .reorder(a.interior.x, row, d_thread, d_block, taps, u)
       .gpu_blocks(d_block, taps, u)
       .gpu_threads(d_thread);
 
@@ -32,12 +33,21 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
       .fuse(a.kw, a.kh, taps)
       .gpu_blocks(d_block, taps)
       .gpu_threads(d_thread);
-  dw.update()
+  dw.update(0)
       .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
       .fuse(a.kw, a.kh, taps)
       .reorder(chunk, d_thread, d_block, taps)
       .gpu_blocks(d_block, taps)
       .gpu_threads(d_thread);
+  {
+    const Halide::RDom& r = a.border_rows;
+    dw.update(1)
+        .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
+        .fuse(a.kw, a.kh, taps)
+        .reorder(r.x, r.y, r.z, d_thread, d_block, taps)
+        .gpu_blocks(d_block, taps)
+        .gpu_threads(d_thread);
+  }
 }
 
 }  // namespace codegen

@@ -3,6 +3,7 @@
 namespace halogen {
 namespace codegen {
 
+using Halide::Expr;
 using Halide::RVar;
 using Halide::TailStrategy;
 using Halide::Var;
@@ -13,14 +14,39 @@ void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Ta
   RVar col_outer("col_outer"), col_lane("col_lane");
   Var lane("lane");
 
-  dw.update().split(a.r.x, col_outer, col_lane, lanes, TailStrategy::GuardWithIf);
-  Halide::Func per_lane = dw.update().rfactor(col_lane, lane);
-  // One output channel per task: its lane sums for all taps fit in registers or L1.
-  dw.update().reorder(col_lane, a.kw, a.kh, a.d).parallel(a.d);
-  per_lane.compute_at(dw, a.d);
-  per_lane.vectorize(lane);
-  per_lane.update().reorder(lane, a.kw, a.kh, col_outer, a.r.y, a.r.z).vectorize(lane);
-  per_lane.update().specialize(a.multiplier == 1);
+  dw.update(0).split(a.interior.x, col_outer, col_lane, lanes, TailStrategy::GuardWithIf);
+  Halide::Func per_lane = dw.update(0).rfactor(col_lane, lane);
+  // One output channel per task: its lane sums for every tap stay in registers while the channel's
+  // plane streams past. (The lane sums of all channels are small: FH * FW * C * M vectors.)
+  dw.parallel(a.d);
+  dw.update(0).reorder(col_lane, a.kw, a.kh, a.d).parallel(a.d);
+  per_lane.compute_root().reorder_storage(lane, a.kw, a.kh, a.d).vectorize(lane).parallel(a.d);
+  const Expr plain = a.multiplier == 1 && a.dilation_rows == 1 && a.dilation_cols == 1;
+  for (int taps : {3, 5}) {
+    for (int stride : {1, 2}) {
+      Halide::Stage stage =
+          per_lane.update().specialize(a.filter_cols() == taps && a.filter_rows() == taps && a.stride == stride && plain);
+      if (taps == 3) {  // 9 accumulators fit in registers: one pass over the plane
+        stage.reorder(lane, a.kw, a.kh, col_outer, a.interior.y, a.interior.z, a.d)
+            .vectorize(lane)
+            .unroll(a.kw)
+            .unroll(a.kh)
+            .parallel(a.d);
+      } else {  // 25 do not: one pass per filter row, 5 accumulators each
+        stage.reorder(lane, a.kw, col_outer, a.interior.y, a.interior.z, a.kh, a.d)
+            .vectorize(lane)
+            .unroll(a.kw)
+            .parallel(a.d);
+      }
+    }
+  }
+  per_lane.update()
+      .reorder(lane, a.kw, a.kh, col_outer, a.interior.y, a.interior.z, a.d)
+      .vectorize(lane)
+      .parallel(a.d);
+
+  const Halide::RDom& r = a.border_rows;
+  dw.update(1).reorder(a.kw, a.kh, r.x, r.y, r.z, a.d).parallel(a.d);
 }
 
 }  // namespace codegen

@@ -1,36 +1,40 @@
 // Schedules for DepthwiseConv2dNativeBackpropFilter, one per layout family and target family, and the
-// policy that picks one. Every schedule is deterministic: each output element is summed in an order
-// fixed by the shape alone (partial sums over fixed row chunks, combined in chunk order), never by the
-// thread count, and no schedule uses atomics.
+// policy's shape-dependent parameters. Every schedule is deterministic: each output element is summed in
+// an order fixed by the shape alone (partial sums over fixed row chunks or vector lanes, combined in a
+// fixed order), never by the thread count, and no schedule uses atomics.
 #ifndef HALOGEN_CODEGEN_SCHEDULES_DEPTHWISE_BACKPROP_FILTER_SCHEDULES_H_
 #define HALOGEN_CODEGEN_SCHEDULES_DEPTHWISE_BACKPROP_FILTER_SCHEDULES_H_
 
 #include <cstdint>
 
 #include "Halide.h"
-#include "absl/status/statusor.h"
 #include "codegen/depthwise_conv2d_native_backprop_filter_algorithm.h"
 #include "halogen/codegen/depthwise_conv2d_native_backprop_filter.h"
 
 namespace halogen {
 namespace codegen {
 
-// NHWC on a CPU: partial sums over fixed chunks of (batch, output row), one chunk per parallel task;
-// inside a chunk every tap and all channels of a row are accumulated while the row is in cache,
-// vectorised along channels.
-void ScheduleCpuChannelRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
+// NHWC on a CPU. The interior is split into fixed chunks of (batch, row), one parallel task each; inside
+// a chunk a cache-sized block of rows is swept once per (vector of channels, filter row) with that
+// filter row's accumulators in registers, 3- and 5-wide filters unrolled. Chunks are combined in order.
+// The border updates run in parallel over channel vectors.
+void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// NCHW on a CPU: one parallel task per output channel; the reduction along each row is vectorised by
-// keeping one partial sum per vector lane, added up lane by lane at the end.
+// NCHW on a CPU: one parallel task per output channel; the interior reduction along each row is
+// vectorised with one partial sum per vector lane (all taps' accumulators in registers), the lanes added
+// up in order at the end; the borders are summed per channel.
 void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// Either layout on a GPU (CUDA, OpenCL): partial sums over row chunks, one thread per (channel, tap,
-// chunk) summing its chunk serially, then one thread per (channel, tap) adding the chunks in order.
+// Either layout on a GPU (CUDA, OpenCL): the interior as partial sums over row chunks, one thread per
+// (channel, tap, chunk) summing its rows in order, then one thread per (channel, tap) adding the chunks
+// in order and its borders.
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// How many rows each chunk holds for a reduction of `total_rows` = N * OH rows under `schedule`: a
-// function of the shape only.
+// How many rows each chunk holds for an interior of `total_rows` = N * rows: shape-only.
 int32_t RowsPerChunk(DepthwiseBackpropFilterSchedule schedule, int64_t total_rows);
+
+// Rows per cache block for a row of `row_bytes` (input plus out_backprop): shape-only.
+int32_t BlockRows(int64_t row_bytes);
 
 }  // namespace codegen
 }  // namespace halogen

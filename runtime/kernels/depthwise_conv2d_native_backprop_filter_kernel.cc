@@ -54,6 +54,12 @@ absl::StatusOr<Tensor> DepthwiseConv2dNativeBackpropFilterKernel(const Node& nod
     kernel_options.target = context.options.target;
     kernel_options.num_threads = context.options.num_threads;
     kernel_options.verbose = context.verbose;
+    if (!context.options.schedule.empty()) {
+      absl::StatusOr<codegen::DepthwiseBackpropFilterSchedule> schedule =
+          codegen::ParseSchedule(context.options.schedule);
+      if (!schedule.ok()) return schedule.status();
+      kernel_options.schedule = *schedule;
+    }
     status = codegen::RunDepthwiseConv2dNativeBackpropFilter(*geometry, input, out_backprop, kernel_options,
                                                              &*output);
   }

@@ -18,9 +18,9 @@ namespace halogen {
 namespace codegen {
 
 enum class DepthwiseBackpropFilterSchedule {
-  kCpuChannelRowChunks,  // "cpu_channel_row_chunks": NHWC on a CPU
-  kCpuWidthLanes,        // "cpu_width_lanes": NCHW on a CPU
-  kGpuRowChunks,         // "gpu_row_chunks": either layout on CUDA or OpenCL
+  kCpuChannelTaps,  // "cpu_channel_taps": NHWC on a CPU
+  kCpuWidthLanes,   // "cpu_width_lanes": NCHW on a CPU
+  kGpuRowChunks,    // "gpu_row_chunks": either layout on CUDA or OpenCL
 };
 
 const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule);

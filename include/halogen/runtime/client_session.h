@@ -30,6 +30,9 @@ struct SessionOptions {
   int64_t memory_cap_bytes = DefaultMemoryCapBytes();
   // Log which kernel ran on which target (also on when HALOGEN_VERBOSE=1).
   bool verbose = false;
+  // A schedule name (codegen/depthwise_conv2d_native_backprop_filter.h) to use instead of the policy's
+  // choice; empty: the policy decides.
+  std::string schedule;
 
   static int64_t DefaultMemoryCapBytes();
 };

@@ -1,0 +1,299 @@
+#include "bench/bench_common.h"
+
+#include <immintrin.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace halogen {
+namespace bench {
+namespace {
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n == 0 ? 0 : (n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]));
+}
+
+int64_t LastLevelCacheBytes() {
+  for (int index = 3; index >= 0; --index) {
+    std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/size");
+    std::string text;
+    if (in >> text) {
+      int64_t value = 0;
+      const char unit = text.back();
+      if (absl::SimpleAtoi(absl::string_view(text).substr(0, text.size() - 1), &value)) {
+        return unit == 'M' ? value << 20 : unit == 'K' ? value << 10 : value;
+      }
+    }
+  }
+  return int64_t{64} << 20;
+}
+
+// Writes a buffer four times the last-level cache, evicting what the previous run left there.
+void EvictCaches() {
+  static const size_t bytes = static_cast<size_t>(std::max<int64_t>(LastLevelCacheBytes() * 4, 64 << 20));
+  static char* const buffer = static_cast<char*>(std::malloc(bytes));
+  static unsigned char value = 0;
+  std::memset(buffer, ++value, bytes);
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int64_t Get(const std::string& json, const std::string& key, int64_t fallback) {
+  const std::string needle = "\"" + key + "\": ";
+  const size_t at = json.find(needle);
+  if (at == std::string::npos) return fallback;
+  int64_t value = fallback;
+  const size_t start = at + needle.size();
+  const size_t end = json.find_first_of(",}", start);
+  (void)absl::SimpleAtoi(json.substr(start, end - start), &value);
+  return value;
+}
+
+double GetDouble(const std::string& json, const std::string& key) {
+  const std::string needle = "\"" + key + "\": ";
+  const size_t at = json.find(needle);
+  if (at == std::string::npos) return 0;
+  double value = 0;
+  const size_t start = at + needle.size();
+  const size_t end = json.find_first_of(",}", start);
+  (void)absl::SimpleAtod(json.substr(start, end - start), &value);
+  return value;
+}
+
+std::string GetString(const std::string& json, const std::string& key) {
+  const std::string needle = "\"" + key + "\": \"";
+  const size_t at = json.find(needle);
+  if (at == std::string::npos) return "";
+  const size_t start = at + needle.size();
+  return json.substr(start, json.find('"', start) - start);
+}
+
+}  // namespace
+
+int64_t BenchShape::out_rows() const { return padding == "SAME" ? (h + stride - 1) / stride : (h - fh + stride) / stride; }
+int64_t BenchShape::out_cols() const { return padding == "SAME" ? (w + stride - 1) / stride : (w - fw + stride) / stride; }
+int64_t BenchShape::pad_top() const {
+  return padding == "SAME" ? std::max<int64_t>((out_rows() - 1) * stride + fh - h, 0) / 2 : 0;
+}
+int64_t BenchShape::pad_left() const {
+  return padding == "SAME" ? std::max<int64_t>((out_cols() - 1) * stride + fw - w, 0) / 2 : 0;
+}
+int64_t BenchShape::pad_bottom() const {
+  return padding == "SAME" ? std::max<int64_t>((out_rows() - 1) * stride + fh - h, 0) - pad_top() : 0;
+}
+int64_t BenchShape::pad_right() const {
+  return padding == "SAME" ? std::max<int64_t>((out_cols() - 1) * stride + fw - w, 0) - pad_left() : 0;
+}
+double BenchShape::flops() const { return 2.0 * n * out_rows() * out_cols() * c * m * fh * fw; }
+double BenchShape::bytes() const {
+  return 4.0 * (static_cast<double>(n) * h * w * c + static_cast<double>(n) * out_rows() * out_cols() * c * m +
+                static_cast<double>(fh) * fw * c * m);
+}
+
+absl::StatusOr<BenchShape> ParseShapeLine(const std::string& line) {
+  std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+  if (parts.size() != 10) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shape line \"", line, "\" must have 10 fields: name n h w c m fh fw stride padding"));
+  }
+  BenchShape s;
+  s.name = parts[0];
+  int64_t* fields[] = {&s.n, &s.h, &s.w, &s.c, &s.m, &s.fh, &s.fw, &s.stride};
+  for (int i = 0; i < 8; ++i) {
+    if (!absl::SimpleAtoi(parts[i + 1], fields[i]) || *fields[i] < 1 || *fields[i] > (1 << 20)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("shape line \"", line, "\": field ", i + 2, " must be an integer from 1 to 1048576"));
+    }
+  }
+  s.padding = parts[9];
+  if (s.padding != "SAME" && s.padding != "VALID") {
+    return absl::InvalidArgumentError(absl::StrCat("shape line \"", line, "\": padding must be SAME or VALID"));
+  }
+  if (s.out_rows() < 1 || s.out_cols() < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("shape line \"", line, "\": the output would be empty"));
+  }
+  return s;
+}
+
+absl::StatusOr<std::vector<BenchShape>> ReadShapeFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot open shape file '", path, "'"));
+  std::vector<BenchShape> shapes;
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string uncommented = line.substr(0, line.find('#'));
+    const absl::string_view body = absl::StripAsciiWhitespace(uncommented);
+    if (body.empty()) continue;
+    absl::StatusOr<BenchShape> shape = ParseShapeLine(std::string(body));
+    if (!shape.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", shape.status().message()));
+    shapes.push_back(*shape);
+  }
+  if (shapes.empty()) return absl::InvalidArgumentError(absl::StrCat("shape file '", path, "' lists no shapes"));
+  return shapes;
+}
+
+Timing TimeRuns(const std::function<void()>& body, int runs, int warmup) {
+  for (int i = 0; i < warmup; ++i) body();
+  std::vector<double> cold, hot;
+  for (int i = 0; i < runs; ++i) {
+    EvictCaches();
+    const auto start = std::chrono::steady_clock::now();
+    body();
+    cold.push_back(SecondsSince(start) * 1e3);
+  }
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    body();
+    hot.push_back(SecondsSince(start) * 1e3);
+  }
+  return {Median(cold), Median(hot)};
+}
+
+namespace {
+
+// 12 independent FMA chains per thread hide the FMA latency; 8 floats each on AVX2.
+__attribute__((target("avx2,fma"))) double FmaLoopAvx2(int64_t iterations) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iterations; ++it) {
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  }
+  float sum = 0;
+  for (int i = 0; i < 12; ++i) {
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, acc[i]);
+    for (float v : lanes) sum += v;
+  }
+  return sum + static_cast<double>(iterations) * 12 * 8 * 2;  // flops, with the sum kept live
+}
+
+double FmaLoopScalar(int64_t iterations) {
+  float acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = static_cast<float>(i);
+  for (int64_t it = 0; it < iterations; ++it) {
+    for (float& a : acc) a = a * 0.999999f + 1e-7f;
+  }
+  float sum = 0;
+  for (float a : acc) sum += a;
+  return sum + static_cast<double>(iterations) * 12 * 2;
+}
+
+template <typename Fn>
+double ParallelRate(int threads, Fn&& work_per_thread) {
+  std::vector<double> amounts(threads);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { amounts[t] = work_per_thread(t); });
+  for (auto& th : pool) th.join();
+  const double seconds = SecondsSince(start);
+  double total = 0;
+  for (double a : amounts) total += a;
+  return total / seconds;
+}
+
+}  // namespace
+
+double Roofline::Bound(double flops, double bytes) const {
+  return std::min(peak_gflops, bandwidth_gbs * flops / bytes);
+}
+
+Roofline MeasureRoofline(int threads) {
+  Roofline r;
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const int64_t iterations = 50'000'000;
+  double best = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    best = std::max(best, ParallelRate(threads, [&](int) {
+      const double flops = avx2 ? FmaLoopAvx2(iterations) : FmaLoopScalar(iterations);
+      return std::floor(flops / 1e6) * 1e6;  // drop the summed values again
+    }));
+  }
+  r.peak_gflops = best / 1e9;
+
+  // Streaming read of 1 GiB split across the threads, summed so the reads cannot be skipped.
+  const size_t count = size_t{1} << 28;
+  std::unique_ptr<float[]> data(new float[count]);
+  for (size_t i = 0; i < count; ++i) data[i] = 1.0f;
+  best = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    best = std::max(best, ParallelRate(threads, [&](int t) {
+      const size_t begin = count / threads * t, end = count / threads * (t + 1);
+      float sums[16] = {};
+      for (size_t i = begin; i < end; i += 16) {
+        for (int k = 0; k < 16; ++k) sums[k] += data[i + k];
+      }
+      float total = 0;
+      for (float s : sums) total += s;
+      return static_cast<double>(end - begin) * 4.0 + (total < 0 ? 1 : 0);
+    }));
+  }
+  r.bandwidth_gbs = best / 1e9;
+  return r;
+}
+
+std::string ToJson(const Record& r) {
+  const BenchShape& s = r.shape;
+  const double gflops = r.timing.median_cold_ms > 0 ? s.flops() / (r.timing.median_cold_ms * 1e6) : 0;
+  return absl::StrCat("{\"shape\": {\"name\": \"", s.name, "\", \"n\": ", s.n, ", \"h\": ", s.h, ", \"w\": ", s.w,
+                      ", \"c\": ", s.c, ", \"m\": ", s.m, ", \"fh\": ", s.fh, ", \"fw\": ", s.fw,
+                      ", \"stride\": ", s.stride, ", \"padding\": \"", s.padding, "\"}, \"layout\": \"", r.layout,
+                      "\", \"threads\": ", r.threads, ", \"impl\": \"", r.impl,
+                      "\", \"median_ms\": ", r.timing.median_cold_ms, ", \"median_hot_ms\": ",
+                      r.timing.median_hot_ms, ", \"gflops\": ", gflops, ", \"note\": \"", r.note, "\"}");
+}
+
+absl::StatusOr<Record> FromJson(const std::string& line) {
+  if (line.find("\"impl\"") == std::string::npos) return absl::InvalidArgumentError("not a record: " + line);
+  Record r;
+  BenchShape& s = r.shape;
+  s.name = GetString(line, "name");
+  s.n = Get(line, "n", 1), s.h = Get(line, "h", 1), s.w = Get(line, "w", 1), s.c = Get(line, "c", 1);
+  s.m = Get(line, "m", 1), s.fh = Get(line, "fh", 1), s.fw = Get(line, "fw", 1), s.stride = Get(line, "stride", 1);
+  s.padding = GetString(line, "padding");
+  r.layout = GetString(line, "layout");
+  r.threads = static_cast<int>(Get(line, "threads", 1));
+  r.impl = GetString(line, "impl");
+  r.timing.median_cold_ms = GetDouble(line, "median_ms");
+  r.timing.median_hot_ms = GetDouble(line, "median_hot_ms");
+  r.note = GetString(line, "note");
+  return r;
+}
+
+absl::StatusOr<PeerArgs> ParsePeerArgs(int argc, char** argv) {
+  PeerArgs args;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--shapes") {
+      args.shapes = value;
+    } else if (flag == "--threads" && absl::SimpleAtoi(value, &args.threads) && args.threads > 0) {
+    } else if (flag == "--runs" && absl::SimpleAtoi(value, &args.runs) && args.runs > 0) {
+    } else if (flag == "--layouts") {
+      args.layouts = absl::StrSplit(value, ',');
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("bad argument ", flag, " ", value));
+    }
+  }
+  if (args.shapes.empty()) return absl::InvalidArgumentError("usage: --shapes FILE [--threads N] [--runs R]");
+  return args;
+}
+
+}  // namespace bench
+}  // namespace halogen

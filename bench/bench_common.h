@@ -1,0 +1,77 @@
+// Shared pieces of the benchmark harness (halogen bench) and its peer programs: the shape file, hot and
+// cold timing, the machine's measured roofline, and the JSON record every implementation reports.
+#ifndef HALOGEN_BENCH_BENCH_COMMON_H_
+#define HALOGEN_BENCH_BENCH_COMMON_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace halogen {
+namespace bench {
+
+// One benchmark layer; the file format is one per line:
+//   name n h w c m fh fw stride padding        (# starts a comment)
+struct BenchShape {
+  std::string name;
+  int64_t n = 1, h = 1, w = 1, c = 1, m = 1, fh = 3, fw = 3, stride = 1;
+  std::string padding = "SAME";
+
+  int64_t out_rows() const;
+  int64_t out_cols() const;
+  int64_t pad_top() const;   // SAME: TensorFlow's rule; VALID: 0
+  int64_t pad_left() const;
+  int64_t pad_bottom() const;
+  int64_t pad_right() const;
+  double flops() const;  // 2 * N * OH * OW * C * M * FH * FW
+  double bytes() const;  // 4 * (|X| + |dY| + |dW|), float32
+};
+
+absl::StatusOr<std::vector<BenchShape>> ReadShapeFile(const std::string& path);
+absl::StatusOr<BenchShape> ParseShapeLine(const std::string& line);
+
+struct Timing {
+  double median_cold_ms = 0;  // a buffer larger than the last-level cache written before each run
+  double median_hot_ms = 0;   // back to back
+};
+
+// Runs `body` warmup times, then `runs` timed runs cold and `runs` hot; medians in milliseconds.
+Timing TimeRuns(const std::function<void()>& body, int runs, int warmup = 2);
+
+// The machine, measured now with `threads` threads: FMA peak (GFLOP/s, float32) and streaming-read
+// bandwidth (GB/s).
+struct Roofline {
+  double peak_gflops = 0;
+  double bandwidth_gbs = 0;
+  double Bound(double flops, double bytes) const;  // GFLOP/s a kernel can reach at best
+};
+Roofline MeasureRoofline(int threads);
+
+// One result line, as JSON.
+struct Record {
+  BenchShape shape;
+  std::string layout;  // NHWC or NCHW
+  int threads = 1;
+  std::string impl;
+  Timing timing;
+  std::string note;  // e.g. the oneDNN kernel name
+};
+std::string ToJson(const Record& record);
+absl::StatusOr<Record> FromJson(const std::string& line);
+
+// "--flag value" arguments shared by the peers: --shapes FILE --threads N --runs R.
+struct PeerArgs {
+  std::string shapes;
+  int threads = 1;
+  int runs = 10;
+  std::vector<std::string> layouts = {"NHWC", "NCHW"};
+};
+absl::StatusOr<PeerArgs> ParsePeerArgs(int argc, char** argv);
+
+}  // namespace bench
+}  // namespace halogen
+
+#endif  // HALOGEN_BENCH_BENCH_COMMON_H_
