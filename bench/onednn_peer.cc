@@ -2,6 +2,8 @@
 // Built twice, against the newest oneDNN (the onednn-devel wheel) and against Debian's 2.6; prints one JSON
 // record per shape and layout. Timed: the primitive alone, with oneDNN choosing its weights layout (the
 // most favourable reading for oneDNN; halogen writes TensorFlow's [FH, FW, C, M] directly).
+#include <sched.h>
+
 #include <cstdio>
 #include <vector>
 
@@ -60,7 +62,9 @@ Record Run(const BenchShape& s, const std::string& layout, const PeerArgs& args,
         stream.wait();
       },
       args.runs);
-  r.note = bwd_pd.impl_info_str();
+  const dnnl_version_t* version = dnnl_version();
+  r.note = std::string(bwd_pd.impl_info_str()) + " (oneDNN " + std::to_string(version->major) + "." +
+           std::to_string(version->minor) + "." + std::to_string(version->patch) + ")";
   return r;
 }
 
@@ -77,6 +81,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", std::string(shapes.status().message()).c_str());
     return 2;
   }
+  // Both builds' threading runtimes (OpenMP for Debian's, TBB for the wheel) size their pools from the
+  // process's CPU mask, so restricting it gives each the requested thread count.
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  for (int cpu = 0; cpu < args->threads; ++cpu) CPU_SET(cpu, &mask);
+  sched_setaffinity(0, sizeof(mask), &mask);
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
   const std::string impl = DNNL_VERSION_MAJOR >= 3 ? "onednn" : "onednn-2.6";

@@ -3,7 +3,7 @@
 #
 #   scripts/bootstrap.sh          build and main-job dependencies (Debian packages + .venv)
 #   scripts/bootstrap.sh --test   the same, plus the test oracles (numpy, tensorflow-cpu)
-#   scripts/bootstrap.sh --bench  the same, plus the benchmark peers (oneDNN's newest wheel, TensorFlow,
+#   scripts/bootstrap.sh --bench  the same, plus the benchmark peers (oneDNN's newest CPU wheel, TensorFlow,
 #                                 matplotlib for the report)
 #
 # Debian packages go in with apt-get (needs root, as on this machine kind); Python wheels go into the
@@ -78,6 +78,6 @@ if ((want_test || want_bench)); then
   install_wheels test numpy==2.4.6 tensorflow-cpu==2.21.0
 fi
 if ((want_bench)); then
-  install_wheels bench onednn==2026.1.0 onednn-devel==2026.1.0 matplotlib==3.11.2
+  install_wheels bench onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0 matplotlib==3.11.2
 fi
 say "ready"
