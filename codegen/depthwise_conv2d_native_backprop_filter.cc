@@ -13,6 +13,7 @@
 #include "codegen/halide_target.h"
 #include "codegen/jit_cache.h"
 #include "codegen/schedules/depthwise_backprop_filter_schedules.h"
+#include "halogen/codegen/depthwise_kernel_args.h"
 
 namespace halogen {
 namespace codegen {
@@ -26,21 +27,10 @@ bool IsGpuSchedule(DepthwiseBackpropFilterSchedule schedule) {
   return schedule == DepthwiseBackpropFilterSchedule::kGpuRowChunks;
 }
 
-absl::StatusOr<Halide::Pipeline> BuildPipeline(DataType dtype, DataFormat format, const Halide::Target& target,
-                                               DepthwiseBackpropFilterSchedule schedule,
-                                               std::vector<Halide::Argument>* arguments) {
+Halide::Pipeline BuildPipeline(DataType dtype, DataFormat format, const Halide::Target& target,
+                               DepthwiseBackpropFilterSchedule schedule, std::vector<Halide::Argument>* arguments) {
   DepthwiseBackpropFilterAlgorithm algorithm = DefineDepthwiseBackpropFilter(dtype, format);
-  switch (schedule) {
-    case DepthwiseBackpropFilterSchedule::kCpuChannelTaps:
-      ScheduleCpuChannelTaps(algorithm, target);
-      break;
-    case DepthwiseBackpropFilterSchedule::kCpuWidthLanes:
-      ScheduleCpuWidthLanes(algorithm, target);
-      break;
-    case DepthwiseBackpropFilterSchedule::kGpuRowChunks:
-      ScheduleGpuRowChunks(algorithm, target);
-      break;
-  }
+  ApplySchedule(schedule, algorithm, target);
   *arguments = algorithm.arguments();
   return Halide::Pipeline(algorithm.filter_grad);
 }
@@ -76,53 +66,53 @@ void UseThreads(int num_threads) {
 
 template <typename T>
 absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, const Tensor& input,
-                     const Tensor& out_backprop, Tensor* filter_grad, DepthwiseBackpropFilterSchedule schedule,
-                     bool on_gpu) {
-  const auto as_int = [](int64_t v) { return static_cast<int>(v); };
-  const bool nhwc = g.format == DataFormat::kNHWC;
-  // Halide lists dimensions innermost first; the data stays where the Tensors hold it.
-  T* x = const_cast<T*>(input.flat<T>().data());
-  T* dy = const_cast<T*>(out_backprop.flat<T>().data());
-  Halide::Runtime::Buffer<T> x_buffer =
-      nhwc ? Halide::Runtime::Buffer<T>(x, as_int(g.channels), as_int(g.in_cols), as_int(g.in_rows), as_int(g.batch))
-           : Halide::Runtime::Buffer<T>(x, as_int(g.in_cols), as_int(g.in_rows), as_int(g.channels), as_int(g.batch));
-  Halide::Runtime::Buffer<T> dy_buffer =
-      nhwc ? Halide::Runtime::Buffer<T>(dy, as_int(g.out_depth()), as_int(g.out_cols), as_int(g.out_rows),
-                                        as_int(g.batch))
-           : Halide::Runtime::Buffer<T>(dy, as_int(g.out_cols), as_int(g.out_rows), as_int(g.out_depth()),
-                                        as_int(g.batch));
-  Halide::Runtime::Buffer<T> dw_buffer(filter_grad->flat<T>().data(), as_int(g.out_depth()), as_int(g.filter_cols),
-                                       as_int(g.filter_rows));
-  if (on_gpu) {
-    x_buffer.set_host_dirty();
-    dy_buffer.set_host_dirty();
-  }
-  // The interior and the work split: functions of the shape alone.
-  const InteriorRange rows = InteriorOf(g.in_rows, g.out_rows, g.filter_rows, g.stride, g.dilation_rows, g.pad_top);
-  const int32_t rows_per_chunk = RowsPerChunk(schedule, g.batch * rows.count);
-  const int32_t chunks = static_cast<int32_t>(std::max<int64_t>(1, (g.batch * rows.count + rows_per_chunk - 1) / rows_per_chunk));
-  const int32_t block_rows = BlockRows(static_cast<int64_t>(sizeof(T)) *
-                                       (g.stride * g.in_cols * g.channels + g.out_cols * g.out_depth()));
+                     const Tensor& out_backprop, Tensor* filter_grad, bool on_gpu) {
+  const auto i32 = [](int64_t v) { return static_cast<int32_t>(v); };
+  const DepthwiseShape shape{i32(g.batch),       i32(g.in_rows),       i32(g.in_cols),       i32(g.channels),
+                             i32(g.multiplier),  i32(g.filter_rows),   i32(g.filter_cols),   i32(g.out_rows),
+                             i32(g.out_cols),    i32(g.stride),        i32(g.dilation_rows), i32(g.dilation_cols),
+                             i32(g.pad_top),     i32(g.pad_left),      g.format == DataFormat::kNHWC};
+  DepthwiseKernelArgs args;
+  FillDepthwiseKernelArgs<T>(shape, input.flat<T>().data(), out_backprop.flat<T>().data(),
+                             filter_grad->flat<T>().data(), on_gpu, &args);
   ErrorCapturingContext context;
-  const int result = kernel.callable(static_cast<Halide::JITUserContext*>(&context), x_buffer.raw_buffer(), dy_buffer.raw_buffer(),
-                                     as_int(g.stride), as_int(g.dilation_rows), as_int(g.dilation_cols),
-                                     as_int(g.pad_top), as_int(g.pad_left), as_int(g.multiplier),
-                                     as_int(rows.begin), as_int(rows.count),
-                                     rows_per_chunk, chunks, block_rows, dw_buffer.raw_buffer());
-  if (result == 0 && on_gpu) {
-    if (dw_buffer.copy_to_host(&context) != 0) {
-      return absl::InternalError(absl::StrCat(kernel.key, ": copying the result from the device failed: ",
-                                              context.message));
-    }
-  }
+  const int result = CallDepthwiseKernel(
+      [&](auto&&... a) { return kernel.callable(static_cast<Halide::JITUserContext*>(&context), a...); }, args);
   if (result != 0) {
     return absl::InternalError(absl::StrCat(kernel.key, ": kernel failed (Halide error ", result, "): ",
                                             context.message));
+  }
+  if (on_gpu) {
+    // The result is on the device: bring it back, then release the device copies.
+    halide_buffer_t& dw = args.filter_grad;
+    const int copied = dw.device_interface != nullptr ? dw.device_interface->copy_to_host(&context, &dw) : 0;
+    for (halide_buffer_t* b : {&args.filter_grad, &args.input, &args.out_backprop}) {
+      if (b->device_interface != nullptr) b->device_interface->device_free(&context, b);
+    }
+    if (copied != 0) {
+      return absl::InternalError(absl::StrCat(kernel.key, ": copying the result from the device failed: ",
+                                              context.message));
+    }
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFilterAlgorithm& a,
+                   const Halide::Target& target) {
+  switch (schedule) {
+    case DepthwiseBackpropFilterSchedule::kCpuChannelTaps:
+      ScheduleCpuChannelTaps(a, target);
+      break;
+    case DepthwiseBackpropFilterSchedule::kCpuWidthLanes:
+      ScheduleCpuWidthLanes(a, target);
+      break;
+    case DepthwiseBackpropFilterSchedule::kGpuRowChunks:
+      ScheduleGpuRowChunks(a, target);
+      break;
+  }
+}
 
 const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule) {
   switch (schedule) {
@@ -145,20 +135,6 @@ DepthwiseBackpropFilterSchedule DefaultSchedule(DataFormat format, Target target
   if (IsGpuTarget(target)) return DepthwiseBackpropFilterSchedule::kGpuRowChunks;
   return format == DataFormat::kNHWC ? DepthwiseBackpropFilterSchedule::kCpuChannelTaps
                                      : DepthwiseBackpropFilterSchedule::kCpuWidthLanes;
-}
-
-int32_t RowsPerChunk(DepthwiseBackpropFilterSchedule schedule, int64_t total_rows) {
-  // Enough chunks to keep every core (or GPU multiprocessor) busy with room to balance, few enough that
-  // combining them is cheap. Fixed per schedule: results never depend on the machine's thread count.
-  const int64_t chunks = IsGpuSchedule(schedule) ? 256 : 16;
-  const int64_t rows = (total_rows + chunks - 1) / chunks;
-  return static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(rows, INT32_MAX)));
-}
-
-int32_t BlockRows(int64_t row_bytes) {
-  // Half of a typical 512 KiB L2, leaving room for the other operand's rows and the accumulators.
-  constexpr int64_t kBlockBytes = 256 << 10;
-  return static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(kBlockBytes / std::max<int64_t>(row_bytes, 1), 4096)));
 }
 
 absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry& g, const Tensor& input,
@@ -194,9 +170,7 @@ absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry&
       key,
       [&]() -> absl::StatusOr<Halide::Callable> {
         std::vector<Halide::Argument> arguments;
-        absl::StatusOr<Halide::Pipeline> pipeline = BuildPipeline(dtype, format, target, schedule, &arguments);
-        if (!pipeline.ok()) return pipeline.status();
-        return pipeline->compile_to_callable(arguments, target);
+        return BuildPipeline(dtype, format, target, schedule, &arguments).compile_to_callable(arguments, target);
       },
       options.verbose);
   if (!kernel.ok()) return kernel.status();
@@ -205,8 +179,8 @@ absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry&
   const auto start = std::chrono::steady_clock::now();
   absl::Status status = CatchHalideErrors(key, [&] {
     return dtype == DataType::kFloat
-               ? Execute<float>(**kernel, g, input, out_backprop, filter_grad, schedule, IsGpuTarget(options.target))
-               : Execute<double>(**kernel, g, input, out_backprop, filter_grad, schedule, IsGpuTarget(options.target));
+               ? Execute<float>(**kernel, g, input, out_backprop, filter_grad, IsGpuTarget(options.target))
+               : Execute<double>(**kernel, g, input, out_backprop, filter_grad, IsGpuTarget(options.target));
   });
   if (options.verbose) {
     std::fprintf(stderr, "[halogen] ran %s (%s, schedule %s, target %s) in %.3f ms\n", key.c_str(),
@@ -224,13 +198,12 @@ absl::StatusOr<std::string> CompileToAssembly(DataType dtype, DataFormat format,
   std::string assembly;
   absl::Status status = CatchHalideErrors("compiling to assembly", [&]() -> absl::Status {
     std::vector<Halide::Argument> arguments;
-    absl::StatusOr<Halide::Pipeline> pipeline = BuildPipeline(dtype, format, *halide_target, schedule, &arguments);
-    if (!pipeline.ok()) return pipeline.status();
+    Halide::Pipeline pipeline = BuildPipeline(dtype, format, *halide_target, schedule, &arguments);
     char path[] = "/tmp/halogen_asm_XXXXXX";
     const int fd = mkstemp(path);
     if (fd < 0) return absl::InternalError("cannot create a temporary file for the assembly");
     close(fd);
-    pipeline->compile_to_assembly(path, arguments, "depthwise_conv2d_native_backprop_filter", *halide_target);
+    pipeline.compile_to_assembly(path, arguments, "depthwise_conv2d_native_backprop_filter", *halide_target);
     FILE* file = std::fopen(path, "rb");
     if (file != nullptr) {
       char chunk[65536];

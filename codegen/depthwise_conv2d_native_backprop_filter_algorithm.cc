@@ -1,7 +1,5 @@
 #include "codegen/depthwise_conv2d_native_backprop_filter_algorithm.h"
 
-#include <algorithm>
-
 namespace halogen {
 namespace codegen {
 
@@ -11,16 +9,6 @@ using Halide::Func;
 std::vector<Halide::Argument> DepthwiseBackpropFilterAlgorithm::arguments() const {
   return {input,      out_backprop, stride,    dilation_rows,  dilation_cols, pad_top, pad_left,
           multiplier, row_begin,    row_count, rows_per_chunk, chunks,     block_rows};
-}
-
-InteriorRange InteriorOf(int64_t in_size, int64_t out_size, int64_t filter_size, int64_t stride,
-                         int64_t dilation, int64_t pad_before) {
-  // First o with o*stride >= pad; last o with o*stride - pad + (K-1)*dilation <= in_size - 1.
-  const int64_t begin = (pad_before + stride - 1) / stride;
-  const int64_t last_start = in_size - 1 - (filter_size - 1) * dilation + pad_before;
-  const int64_t end = last_start < 0 ? 0 : std::min(out_size, last_start / stride + 1);
-  if (end <= begin) return {std::min(begin, out_size), 0};
-  return {begin, end - begin};
 }
 
 DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format) {
@@ -60,7 +48,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   a.filter_grad = Func("filter_grad");
   a.filter_grad(a.d, a.kw, a.kh) = Halide::cast(type, 0);
 
-  // The interior rows: every row read is inside the input by construction (InteriorOf), which the
+  // The interior rows: every row read is inside the input by construction (work_split::InteriorOf), which the
   // promise tells Halide's bounds inference.
   a.interior = Halide::RDom(0, out_cols, a.row_begin, a.row_count, 0, batch, "interior");
   {

@@ -30,7 +30,8 @@ struct DepthwiseBackpropFilterAlgorithm {
   // Everything else about the shape is a run-time parameter, so one compiled kernel serves every shape.
   Halide::Param<int32_t> stride{"stride"}, dilation_rows{"dilation_rows"}, dilation_cols{"dilation_cols"};
   Halide::Param<int32_t> pad_top{"pad_top"}, pad_left{"pad_left"}, multiplier{"multiplier"};
-  // The interior rows: output rows [row_begin, row_begin + row_count) (InteriorOf).
+  // The interior rows: output rows [row_begin, row_begin + row_count)
+  // (work_split::InteriorOf).
   Halide::Param<int32_t> row_begin{"row_begin"}, row_count{"row_count"};
   // Rows (batch x output rows, fused) per partial sum; chosen from the shape alone, never from the
   // thread count, so results do not depend on how many threads run.
@@ -55,14 +56,6 @@ struct DepthwiseBackpropFilterAlgorithm {
 
 // Defines the gradient for `dtype` (float or double), accumulating in that dtype.
 DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format);
-
-// The interior of one spatial dimension: the output positions o in [begin, begin + count) for which every
-// tap reads inside the input, 0 <= o*stride - pad and (o*stride - pad) + (K-1)*dilation < in_size.
-struct InteriorRange {
-  int64_t begin = 0, count = 0;
-};
-InteriorRange InteriorOf(int64_t in_size, int64_t out_size, int64_t filter_size, int64_t stride,
-                         int64_t dilation, int64_t pad_before);
 
 }  // namespace codegen
 }  // namespace halogen

@@ -17,6 +17,7 @@ usage: halogen <command> [flags]
 commands:
   run-op    run one op on .npy files (halogen run-op --help)
   bench     time halogen against TensorFlow, oneDNN and the reference (halogen bench --help)
+  aot       generate kernel libraries that embed without Halide or LLVM (halogen aot --help)
 
 Each command takes --help. Errors print one line starting with "error:" and exit with
 code 2 for bad input, 1 for an internal failure.
@@ -83,6 +84,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "run-op") return RunOp(rest, out, err);
   if (command == "bench") return Bench(rest, out, err);
+  if (command == "aot") return Aot(rest, out, err);
   return ReportError(absl::InvalidArgumentError(absl::StrCat(
                          "unknown command '", command, "' (try halogen --help)")),
                      err);

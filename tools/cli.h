@@ -42,6 +42,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
 // Subcommands.
 int RunOp(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int Aot(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace cli
 }  // namespace halogen

@@ -1,5 +1,5 @@
 // Schedules for DepthwiseConv2dNativeBackpropFilter, one per layout family and target family, and the
-// policy's shape-dependent parameters. Every schedule is deterministic: each output element is summed in
+// shape-dependent parameters come from depthwise_work_split.h. Every schedule is deterministic: each output element is summed in
 // an order fixed by the shape alone (partial sums over fixed row chunks or vector lanes, combined in a
 // fixed order), never by the thread count, and no schedule uses atomics.
 #ifndef HALOGEN_CODEGEN_SCHEDULES_DEPTHWISE_BACKPROP_FILTER_SCHEDULES_H_
@@ -30,11 +30,9 @@ void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Ta
 // in order and its borders.
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// How many rows each chunk holds for an interior of `total_rows` = N * rows: shape-only.
-int32_t RowsPerChunk(DepthwiseBackpropFilterSchedule schedule, int64_t total_rows);
-
-// Rows per cache block for a row of `row_bytes` (input plus out_backprop): shape-only.
-int32_t BlockRows(int64_t row_bytes);
+// Applies `schedule` (the caller has checked that it fits the target).
+void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFilterAlgorithm& a,
+                   const Halide::Target& target);
 
 }  // namespace codegen
 }  // namespace halogen

@@ -1,0 +1,103 @@
+// The arguments of a generated DepthwiseConv2dNativeBackpropFilter kernel, laid out from plain pointers
+// and sizes. Needs only HalideRuntime.h (a header), so the JIT path and the wrappers of ahead-of-time
+// kernels, which build with neither Halide nor LLVM, fill them the same way.
+#ifndef HALOGEN_CODEGEN_DEPTHWISE_KERNEL_ARGS_H_
+#define HALOGEN_CODEGEN_DEPTHWISE_KERNEL_ARGS_H_
+
+#include <stdint.h>
+#include <string.h>
+
+#include "HalideRuntime.h"
+#include "halogen/codegen/depthwise_work_split.h"
+
+namespace halogen {
+
+// Sizes of one evaluation, as in SPEC.md; `nhwc` false means NCHW.
+struct DepthwiseShape {
+  int32_t batch, in_rows, in_cols, channels, multiplier;
+  int32_t filter_rows, filter_cols, out_rows, out_cols;
+  int32_t stride, dilation_rows, dilation_cols, pad_top, pad_left;
+  bool nhwc;
+};
+
+struct DepthwiseKernelArgs {
+  halide_dimension_t input_dims[4], out_backprop_dims[4], filter_grad_dims[3];
+  halide_buffer_t input, out_backprop, filter_grad;
+  int32_t stride, dilation_rows, dilation_cols, pad_top, pad_left, multiplier;
+  int32_t row_begin, row_count, rows_per_chunk, chunks, block_rows;
+};
+
+namespace kernel_args_internal {
+inline void Dense(halide_dimension_t* dims, int count, const int32_t* extents) {
+  int32_t stride = 1;
+  for (int i = 0; i < count; ++i) {
+    dims[i].min = 0;
+    dims[i].extent = extents[i];
+    dims[i].stride = stride;
+    dims[i].flags = 0;
+    stride *= extents[i];
+  }
+}
+inline void Buffer(halide_buffer_t* b, void* data, halide_type_t type, halide_dimension_t* dims, int count) {
+  memset(b, 0, sizeof(*b));
+  b->host = static_cast<uint8_t*>(data);
+  b->type = type;
+  b->dimensions = count;
+  b->dim = dims;
+}
+}  // namespace kernel_args_internal
+
+// Halide lists dimensions innermost first; the data stays where the caller holds it. `args` must not move
+// afterwards (the buffers point into it). `gpu` marks the inputs as changed on the host, so a GPU kernel
+// copies them to the device.
+template <typename T>
+void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* out_backprop, T* filter_grad,
+                             bool gpu, DepthwiseKernelArgs* args) {
+  using kernel_args_internal::Buffer;
+  using kernel_args_internal::Dense;
+  const int32_t depth = s.channels * s.multiplier;
+  const int32_t x_nhwc[4] = {s.channels, s.in_cols, s.in_rows, s.batch};
+  const int32_t x_nchw[4] = {s.in_cols, s.in_rows, s.channels, s.batch};
+  const int32_t dy_nhwc[4] = {depth, s.out_cols, s.out_rows, s.batch};
+  const int32_t dy_nchw[4] = {s.out_cols, s.out_rows, depth, s.batch};
+  const int32_t dw[3] = {depth, s.filter_cols, s.filter_rows};
+  Dense(args->input_dims, 4, s.nhwc ? x_nhwc : x_nchw);
+  Dense(args->out_backprop_dims, 4, s.nhwc ? dy_nhwc : dy_nchw);
+  Dense(args->filter_grad_dims, 3, dw);
+  const halide_type_t type(halide_type_float, sizeof(T) * 8);
+  Buffer(&args->input, const_cast<T*>(input), type, args->input_dims, 4);
+  Buffer(&args->out_backprop, const_cast<T*>(out_backprop), type, args->out_backprop_dims, 4);
+  Buffer(&args->filter_grad, filter_grad, type, args->filter_grad_dims, 3);
+  if (gpu) {
+    args->input.flags |= halide_buffer_flag_host_dirty;
+    args->out_backprop.flags |= halide_buffer_flag_host_dirty;
+  }
+  args->stride = s.stride;
+  args->dilation_rows = s.dilation_rows;
+  args->dilation_cols = s.dilation_cols;
+  args->pad_top = s.pad_top;
+  args->pad_left = s.pad_left;
+  args->multiplier = s.multiplier;
+  const work_split::InteriorRange rows =
+      work_split::InteriorOf(s.in_rows, s.out_rows, s.filter_rows, s.stride, s.dilation_rows, s.pad_top);
+  const int64_t total_rows = static_cast<int64_t>(s.batch) * rows.count;
+  args->row_begin = static_cast<int32_t>(rows.begin);
+  args->row_count = static_cast<int32_t>(rows.count);
+  args->rows_per_chunk = work_split::RowsPerChunk(gpu, total_rows);
+  args->chunks = work_split::ChunkCount(total_rows, args->rows_per_chunk);
+  args->block_rows = work_split::BlockRows(static_cast<int64_t>(sizeof(T)) *
+                                           (static_cast<int64_t>(s.stride) * s.in_cols * s.channels +
+                                            static_cast<int64_t>(s.out_cols) * depth));
+}
+
+// Calls `kernel` (a generated function or a JIT callable wrapper) with the arguments in the generated
+// kernels' order.
+template <typename Kernel>
+int CallDepthwiseKernel(Kernel&& kernel, DepthwiseKernelArgs& a) {
+  return kernel(&a.input, &a.out_backprop, a.stride, a.dilation_rows, a.dilation_cols, a.pad_top, a.pad_left,
+                a.multiplier, a.row_begin, a.row_count, a.rows_per_chunk, a.chunks, a.block_rows, &a.filter_grad);
+}
+
+}  // namespace halogen
+
+#endif  // HALOGEN_CODEGEN_DEPTHWISE_KERNEL_ARGS_H_
