@@ -1,5 +1,5 @@
-# Finds halogen's dependencies where scripts/bootstrap.sh puts them: Abseil and Catch2 from Debian,
-# Halide from the halide wheel in the project's .venv.
+# Finds halogen's dependencies where scripts/bootstrap.sh puts them: Abseil, Catch2 and LLVM 19 from
+# Debian, Halide from the halide wheel in the project's .venv.
 find_package(absl REQUIRED)
 
 if(NOT Halide_DIR)
@@ -18,3 +18,10 @@ if(NOT Halide_DIR)
 endif()
 find_package(Halide 21 REQUIRED)
 get_filename_component(HALOGEN_HALIDE_ROOT "${Halide_DIR}/../../.." ABSOLUTE)
+
+# LLVM 19 for the ORC loader of the on-disk kernel cache (Debian's llvm-19-dev).
+find_package(LLVM REQUIRED CONFIG PATHS /usr/lib/llvm-19/lib/cmake/llvm NO_DEFAULT_PATH)
+if(NOT LLVM_VERSION_MAJOR EQUAL 19)
+  message(FATAL_ERROR "halogen needs LLVM 19 (Debian llvm-19-dev); found ${LLVM_PACKAGE_VERSION}")
+endif()
+find_library(HALOGEN_LLVM_LIBRARY NAMES LLVM LLVM-19 PATHS ${LLVM_LIBRARY_DIR} NO_DEFAULT_PATH REQUIRED)

@@ -12,6 +12,7 @@
 #include "codegen/depthwise_conv2d_native_backprop_filter_algorithm.h"
 #include "codegen/halide_target.h"
 #include "codegen/jit_cache.h"
+#include "codegen/object_cache.h"
 #include "codegen/schedules/depthwise_backprop_filter_schedules.h"
 #include "halogen/codegen/depthwise_kernel_args.h"
 
@@ -62,6 +63,8 @@ void UseThreads(int num_threads) {
     Halide::Internal::JITSharedRuntime::set_num_threads(num_threads);
     current = num_threads;
   }
+  // Kernels loaded from the disk cache run on their own runtime's pool.
+  if (int (*set_loaded)(int) = LoadedRuntimeSetNumThreads(); set_loaded != nullptr) set_loaded(num_threads);
 }
 
 template <typename T>
@@ -76,8 +79,13 @@ absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, co
   FillDepthwiseKernelArgs<T>(shape, input.flat<T>().data(), out_backprop.flat<T>().data(),
                              filter_grad->flat<T>().data(), on_gpu, &args);
   ErrorCapturingContext context;
-  const int result = CallDepthwiseKernel(
-      [&](auto&&... a) { return kernel.callable(static_cast<Halide::JITUserContext*>(&context), a...); }, args);
+  const int result =
+      kernel.loaded != nullptr
+          ? CallDepthwiseKernel(kernel.loaded, args)
+          : CallDepthwiseKernel(
+                [&](auto&&... a) { return kernel.callable(static_cast<Halide::JITUserContext*>(&context), a...); },
+                args);
+  if (kernel.loaded != nullptr) context.message += TakeLoadedKernelErrors();
   if (result != 0) {
     return absl::InternalError(absl::StrCat(kernel.key, ": kernel failed (Halide error ", result, "): ",
                                             context.message));
@@ -166,11 +174,32 @@ absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry&
   const DataType dtype = input.dtype();
   const DataFormat format = g.format;
   const Halide::Target target = *halide_target;
-  absl::StatusOr<std::shared_ptr<const JitKernel>> kernel = GetOrCompileKernel(
+  absl::StatusOr<std::shared_ptr<const JitKernel>> kernel = GetOrBuildKernel(
       key,
-      [&]() -> absl::StatusOr<Halide::Callable> {
+      [&](JitKernel& built) -> absl::Status {
+        // Host kernels go through the disk cache when it is on; GPU kernels (whose objects embed device
+        // code and need a device runtime) are JIT-compiled.
+        const DiskCacheOptions disk = GetDiskCacheOptions();
+        if (disk.enabled && options.target == Target::kHost) {
+          absl::Status cached = BuildFromObjectCache(
+              key, target, disk,
+              [&](const std::string& path, const std::string& symbol) {
+                std::vector<Halide::Argument> arguments;
+                BuildPipeline(dtype, format, target, schedule, &arguments)
+                    .compile_to_object(path, arguments, symbol, target.with_feature(Halide::Target::NoRuntime));
+              },
+              options.verbose, built);
+          if (cached.ok()) return cached;
+          if (options.verbose) {
+            std::fprintf(stderr, "[halogen] disk cache unavailable (%s); compiling in memory\n",
+                         std::string(cached.message()).c_str());
+          }
+        }
+        const auto start = std::chrono::steady_clock::now();
         std::vector<Halide::Argument> arguments;
-        return BuildPipeline(dtype, format, target, schedule, &arguments).compile_to_callable(arguments, target);
+        built.callable = BuildPipeline(dtype, format, target, schedule, &arguments).compile_to_callable(arguments, target);
+        RecordHalideCompile(key, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        return absl::OkStatus();
       },
       options.verbose);
   if (!kernel.ok()) return kernel.status();
@@ -199,19 +228,13 @@ absl::StatusOr<std::string> CompileToAssembly(DataType dtype, DataFormat format,
   absl::Status status = CatchHalideErrors("compiling to assembly", [&]() -> absl::Status {
     std::vector<Halide::Argument> arguments;
     Halide::Pipeline pipeline = BuildPipeline(dtype, format, *halide_target, schedule, &arguments);
-    char path[] = "/tmp/halogen_asm_XXXXXX";
-    const int fd = mkstemp(path);
-    if (fd < 0) return absl::InternalError("cannot create a temporary file for the assembly");
-    close(fd);
-    pipeline.compile_to_assembly(path, arguments, "depthwise_conv2d_native_backprop_filter", *halide_target);
-    FILE* file = std::fopen(path, "rb");
-    if (file != nullptr) {
-      char chunk[65536];
-      size_t n;
-      while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0) assembly.append(chunk, n);
-      std::fclose(file);
-    }
-    std::remove(path);
+    absl::StatusOr<std::string> text = CompileToBytes(
+        [&](const std::string& path) {
+          pipeline.compile_to_assembly(path, arguments, "depthwise_conv2d_native_backprop_filter", *halide_target);
+        },
+        ".s");
+    if (!text.ok()) return text.status();
+    assembly = *std::move(text);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

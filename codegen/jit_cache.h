@@ -1,5 +1,5 @@
-// The kernel cache behind kernel_cache.h: compile-once per key, safe from many threads (a second caller
-// for a key being compiled waits for that compile instead of starting another).
+// The in-memory kernel cache behind kernel_cache.h: built once per key, safe from many threads (a second
+// caller for a key being built waits for that build instead of starting another).
 #ifndef HALOGEN_CODEGEN_JIT_CACHE_H_
 #define HALOGEN_CODEGEN_JIT_CACHE_H_
 
@@ -9,21 +9,28 @@
 
 #include "Halide.h"
 #include "absl/status/statusor.h"
+#include "codegen/orc_loader.h"
 
 namespace halogen {
 namespace codegen {
 
+// A built kernel: a Halide JIT callable, or a function loaded from a cached object.
 struct JitKernel {
   std::string key;
   Halide::Callable callable;
-  double compile_seconds = 0;
+  DepthwiseKernelFn loaded = nullptr;
 };
 
-using KernelCompiler = std::function<absl::StatusOr<Halide::Callable>()>;
+using KernelBuilder = std::function<absl::Status(JitKernel& kernel)>;
 
-absl::StatusOr<std::shared_ptr<const JitKernel>> GetOrCompileKernel(const std::string& key,
-                                                                   const KernelCompiler& compile,
-                                                                   bool verbose);
+absl::StatusOr<std::shared_ptr<const JitKernel>> GetOrBuildKernel(const std::string& key, const KernelBuilder& build,
+                                                                  bool verbose);
+
+// Builders report what they did, for the counters.
+void RecordHalideCompile(const std::string& key, double seconds);
+void RecordDiskHit();
+void RecordDiskWrite();
+void RecordDiskRejected();
 
 // Runs `body` with any Halide exception turned into an InternalError naming `what`, so no exception
 // crosses halogen's API.

@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "halogen/runtime/atomic_file.h"
+#include "halogen/dsl/atomic_file.h"
 
 namespace halogen {
 namespace {

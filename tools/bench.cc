@@ -19,7 +19,7 @@
 #include "halogen/codegen/kernel_cache.h"
 #include "halogen/dsl/ops/basic.h"
 #include "halogen/dsl/ops/depthwise_conv2d_native_backprop_filter.h"
-#include "halogen/runtime/atomic_file.h"
+#include "halogen/dsl/atomic_file.h"
 #include "halogen/runtime/client_session.h"
 #include "tools/cli.h"
 

@@ -52,7 +52,8 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
             true, channel_block);
     }
   }
-  sweep(partial.update().specialize(a.multiplier == 1), false, 0);
+  // Constant multipliers turn the channel index d / M into a dense load and a shuffle instead of a gather.
+  for (int multiplier : {1, 2, 4}) sweep(partial.update().specialize(a.multiplier == multiplier), false, 0);
   sweep(partial.update(), false, 0);
 
   // Combine the chunks in chunk order.
@@ -74,9 +75,8 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
           .vectorize(d_inner)
           .parallel(d_block);
     };
-    // With one channel per output channel, a vector of output channels reads a vector of input channels
-    // (a plain load instead of a gather).
-    border(dw.update(k).specialize(a.multiplier == 1));
+    // A constant multiplier makes a vector of output channels read its input channels with a plain load.
+    for (int multiplier : {1, 2, 4}) border(dw.update(k).specialize(a.multiplier == multiplier));
     border(dw.update(k));
   }
 }

@@ -14,14 +14,15 @@ using namespace halogen;  // NOLINT
 
 namespace {
 
-// Each TEST_CASE runs in its own process under ctest, so the cache counters cover exactly that case.
+// Each TEST_CASE runs in its own process under ctest, so the cache counters cover exactly that case: no
+// key was compiled twice (a key may also have been loaded from the disk cache instead, not compiled).
 void RequireEachKernelCompiledOnce() {
   const codegen::KernelCacheStats stats = codegen::GetKernelCacheStats();
   for (const auto& [key, compiles] : stats.compiles_per_key) {
     INFO(key);
     REQUIRE(compiles == 1);
   }
-  REQUIRE(stats.misses == static_cast<int64_t>(stats.compiles_per_key.size()));
+  REQUIRE(stats.misses <= stats.halide_compiles + stats.disk_hits);
 }
 
 template <typename T>

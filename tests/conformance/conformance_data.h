@@ -14,7 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "halogen/dsl/tensor.h"
-#include "halogen/runtime/atomic_file.h"
+#include "halogen/dsl/atomic_file.h"
 
 namespace halogen {
 namespace conformance {

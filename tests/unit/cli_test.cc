@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "halogen/dsl/ops/depthwise_conv_geometry.h"
-#include "halogen/runtime/atomic_file.h"
+#include "halogen/dsl/atomic_file.h"
 #include "halogen/runtime/npy.h"
 #include "tests/test_util.h"
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "halogen/runtime/atomic_file.h"
+#include "halogen/dsl/atomic_file.h"
 #include "halogen/runtime/npy.h"
 
 using namespace halogen;  // NOLINT

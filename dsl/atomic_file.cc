@@ -1,4 +1,4 @@
-#include "halogen/runtime/atomic_file.h"
+#include "halogen/dsl/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

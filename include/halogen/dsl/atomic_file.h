@@ -1,6 +1,6 @@
 // Whole-file reads and crash-safe writes.
-#ifndef HALOGEN_RUNTIME_ATOMIC_FILE_H_
-#define HALOGEN_RUNTIME_ATOMIC_FILE_H_
+#ifndef HALOGEN_DSL_ATOMIC_FILE_H_
+#define HALOGEN_DSL_ATOMIC_FILE_H_
 
 #include <cstdint>
 #include <string>
@@ -20,4 +20,4 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, int64_t max_b
 
 }  // namespace halogen
 
-#endif  // HALOGEN_RUNTIME_ATOMIC_FILE_H_
+#endif  // HALOGEN_DSL_ATOMIC_FILE_H_

@@ -1,0 +1,45 @@
+// Loads cached kernel objects into this process with LLVM's ORC LLJIT, beside one Halide runtime object,
+// so a later process runs a kernel without compiling it again. Each kernel lives in its own JITDylib
+// linked against the runtime's, so a kernel that fails to load (wrong format, missing or duplicate
+// symbol) is dropped alone and the caller recompiles.
+#ifndef HALOGEN_CODEGEN_ORC_LOADER_H_
+#define HALOGEN_CODEGEN_ORC_LOADER_H_
+
+#include <string>
+
+#include "HalideRuntime.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace halogen {
+namespace codegen {
+
+// A generated DepthwiseConv2dNativeBackpropFilter entry point (the argument order of
+// DepthwiseKernelArgs).
+using DepthwiseKernelFn = int (*)(halide_buffer_t*, halide_buffer_t*, int32_t, int32_t, int32_t, int32_t, int32_t,
+                                  int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, halide_buffer_t*);
+
+// The loaded runtime's entry points that halogen calls.
+struct LoadedRuntime {
+  int (*set_num_threads)(int) = nullptr;
+};
+
+// Loads the Halide runtime object once per process (later calls return the first result; `object` is
+// only read the first time).
+absl::StatusOr<LoadedRuntime> LoadRuntimeObject(absl::string_view object);
+
+// Loads a kernel object and returns its function `symbol`. Requires the runtime to be loaded.
+absl::StatusOr<DepthwiseKernelFn> LoadKernelObject(absl::string_view object, const std::string& symbol);
+
+// Run-time errors of loaded kernels, reported through the loaded runtime's error handler: the messages
+// since the last call on this thread.
+std::string TakeLoadedKernelErrors();
+
+// What the loader's code-generation assumptions are, for the cache key: LLVM version, relocation model
+// and code model.
+std::string LoaderSignature();
+
+}  // namespace codegen
+}  // namespace halogen
+
+#endif  // HALOGEN_CODEGEN_ORC_LOADER_H_
