@@ -26,7 +26,7 @@ say() { printf '[bootstrap] %s\n' "$*"; }
 
 # ---- Debian packages ---------------------------------------------------------------------------
 debian_packages=(
-  build-essential clang lld
+  build-essential clang lld libclang-rt-14-dev
   llvm-19-dev
   libabsl-dev
   catch2

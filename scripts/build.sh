@@ -6,7 +6,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 preset="${1:-release}"
 export PATH="$root/.venv/bin:$PATH"
 cd "$root"
-if [[ ! -f "build/$preset/build.ninja" ]]; then
-  cmake --preset "$preset" >/dev/null
-fi
+# Configuring again is quick, and picks up what bootstrap installed since (e.g. the oneDNN peers).
+cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
