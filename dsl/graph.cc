@@ -21,13 +21,7 @@ Input::Input(std::initializer_list<int32_t> int32_values) {
 Node* Graph::AddNode(NodeDef def) {
   auto node = std::make_unique<Node>();
   node->id_ = num_nodes();
-  node->name_ = std::move(def.name);
-  node->op_ = std::move(def.op);
-  node->inputs_ = std::move(def.inputs);
-  node->dtype_ = def.dtype;
-  node->shape_ = std::move(def.shape);
-  node->attrs_ = std::move(def.attrs);
-  node->value_ = std::move(def.value);
+  node->def_ = std::move(def);
   nodes_.push_back(std::move(node));
   return nodes_.back().get();
 }

@@ -63,44 +63,36 @@ class Input {
   std::optional<Tensor> constant_;
 };
 
-// A node: an op name, its operands, its attributes (an op-specific struct) and what shape inference
-// learnt about its single output.
-class Node {
- public:
-  int id() const { return id_; }
-  const std::string& name() const { return name_; }
-  const std::string& op() const { return op_; }
-  const std::vector<Output>& inputs() const { return inputs_; }
-  DataType dtype() const { return dtype_; }
-  // The output shape when build-time inference could decide it.
-  const std::optional<TensorShape>& shape() const { return shape_; }
-  // The op's attributes; each op defines its own struct (e.g. DepthwiseConv2dNativeBackpropFilter's
-  // validated parameters). Read it with std::any_cast.
-  const std::any& attrs() const { return attrs_; }
-  // The value of a Const node.
-  const std::optional<Tensor>& value() const { return value_; }
-
- private:
-  friend class Graph;
-  int id_ = 0;
-  std::string name_;
-  std::string op_;
-  std::vector<Output> inputs_;
-  DataType dtype_ = DataType::kFloat;
-  std::optional<TensorShape> shape_;
-  std::any attrs_;
-  std::optional<Tensor> value_;
-};
-
 // Everything one node needs to be added to a graph.
 struct NodeDef {
   std::string name;
   std::string op;
   std::vector<Output> inputs;
   DataType dtype = DataType::kFloat;
-  std::optional<TensorShape> shape;
-  std::any attrs;
-  std::optional<Tensor> value;
+  std::optional<TensorShape> shape;  // the output shape, when build-time inference could decide it
+  std::any attrs;                    // the op's own attribute struct; read it with std::any_cast
+  std::optional<Tensor> value;       // the value of a Const node
+};
+
+// A node: an op name, its operands, its attributes (an op-specific struct) and what shape inference
+// learnt about its single output.
+class Node {
+ public:
+  int id() const { return id_; }
+  const std::string& name() const { return def_.name; }
+  const std::string& op() const { return def_.op; }
+  const std::vector<Output>& inputs() const { return def_.inputs; }
+  DataType dtype() const { return def_.dtype; }
+  const std::optional<TensorShape>& shape() const { return def_.shape; }
+  // The op's attributes; each op defines its own struct (e.g. DepthwiseConv2dNativeBackpropFilter's
+  // validated parameters). Read it with std::any_cast.
+  const std::any& attrs() const { return def_.attrs; }
+  const std::optional<Tensor>& value() const { return def_.value; }
+
+ private:
+  friend class Graph;
+  int id_ = 0;
+  NodeDef def_;
 };
 
 // Owns the nodes. Nodes are only appended, so ids are a topological order and Node pointers stay valid
