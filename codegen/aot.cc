@@ -10,6 +10,7 @@
 #include "codegen/halide_target.h"
 #include "codegen/jit_cache.h"
 #include "codegen/schedules/depthwise_backprop_filter_schedules.h"
+#include "halogen/dsl/ops/depthwise_conv_geometry.h"
 
 namespace halogen {
 namespace codegen {
@@ -155,6 +156,32 @@ absl::Status GenerateAotKernel(const AotKernelRequest& r) {
   wrapper << WrapperHeader(r, schedule, IsGpuTarget(r.target));
   if (!wrapper) return absl::InternalError(absl::StrCat("cannot write ", prefix, "_halogen.h"));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> GenerateAotKernelsForGraph(const Graph& graph, Target target,
+                                                                   const std::vector<std::string>& cpu_features,
+                                                                   const std::string& out_dir) {
+  std::vector<std::string> names;
+  for (int id = 0; id < graph.num_nodes(); ++id) {
+    const Node& node = *graph.node(id);
+    if (node.op() != ops::DepthwiseConv2dNativeBackpropFilter::kOpName) continue;
+    const auto* params = std::any_cast<DepthwiseConvParams>(&node.attrs());
+    if (params == nullptr) return absl::InternalError(absl::StrCat(node.name(), ": node has no parameters"));
+    AotKernelRequest request;
+    request.name = node.name();
+    for (char& c : request.name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) c = '_';
+    }
+    if (absl::ascii_isdigit(static_cast<unsigned char>(request.name[0]))) request.name.insert(0, "_");
+    request.dtype = node.dtype();
+    request.format = params->format;
+    request.target = target;
+    request.cpu_features = cpu_features;
+    request.out_dir = out_dir;
+    if (absl::Status s = GenerateAotKernel(request); !s.ok()) return s;
+    names.push_back(request.name);
+  }
+  return names;
 }
 
 absl::Status GenerateAotRuntime(Target target, const std::string& out_dir, const std::string& name) {

@@ -49,19 +49,26 @@ absl::StatusOr<std::string> CachedOrMade(const DiskCacheOptions& disk, const std
 absl::Status EnsureRuntimeLoaded(const Halide::Target& target, const DiskCacheOptions& disk, bool verbose) {
   const Halide::Target runtime_target = target.without_feature(Halide::Target::NoRuntime);
   const std::string key = absl::StrCat("halide-runtime/", runtime_target.to_string(), "/", Versions());
+  const auto compile = [&]() -> absl::StatusOr<std::string> {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::string> bytes = CompileToBytes(
+        [&](const std::string& path) { Halide::compile_standalone_runtime(path, runtime_target); }, ".o");
+    RecordHalideCompile(key, SecondsSince(start));
+    return bytes;
+  };
   bool from_cache = false;
-  absl::StatusOr<std::string> object = CachedOrMade(
-      disk, key,
-      [&]() -> absl::StatusOr<std::string> {
-        const auto start = std::chrono::steady_clock::now();
-        absl::StatusOr<std::string> bytes = CompileToBytes(
-            [&](const std::string& path) { Halide::compile_standalone_runtime(path, runtime_target); }, ".o");
-        RecordHalideCompile(key, SecondsSince(start));
-        return bytes;
-      },
-      &from_cache);
+  absl::StatusOr<std::string> object = CachedOrMade(disk, key, compile, &from_cache);
   if (!object.ok()) return object.status();
   absl::StatusOr<LoadedRuntime> runtime = LoadRuntimeObject(*object);
+  if (!runtime.ok() && from_cache) {
+    // A cached runtime that does not load: drop it, build a fresh one and try that.
+    if (verbose) std::fprintf(stderr, "[halogen] cached runtime did not load (%s); rebuilding\n", std::string(runtime.status().message()).c_str());
+    std::remove(DiskCacheEntryPath(disk.dir, key).c_str());
+    RecordDiskRejected();
+    object = CachedOrMade(disk, key, compile, &from_cache);
+    if (!object.ok()) return object.status();
+    runtime = LoadRuntimeObject(*object);
+  }
   if (!runtime.ok()) return runtime.status();
   loaded_set_num_threads.store(runtime->set_num_threads);
   return absl::OkStatus();

@@ -28,7 +28,6 @@ struct Loader {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   llvm::orc::JITDylib* runtime = nullptr;
   absl::StatusOr<LoadedRuntime> loaded = absl::FailedPreconditionError("the Halide runtime object is not loaded");
-  bool tried = false;
   int next_dylib = 0;
   std::string last_session_error;
 };
@@ -78,9 +77,13 @@ absl::StatusOr<LoadedRuntime> LoadRuntimeLocked(Loader& l, absl::string_view obj
 absl::StatusOr<LoadedRuntime> LoadRuntimeObject(absl::string_view object) {
   Loader& l = TheLoader();
   std::lock_guard<std::mutex> lock(l.mutex);
-  if (!l.tried) {
-    l.tried = true;
+  if (!l.loaded.ok()) {
     l.loaded = LoadRuntimeLocked(l, object);
+    if (!l.loaded.ok()) {
+      // Nothing has been loaded yet: start from a clean JIT next time (with another object).
+      l.runtime = nullptr;
+      l.jit.reset();
+    }
   }
   return l.loaded;
 }

@@ -24,8 +24,8 @@ struct LoadedRuntime {
   int (*set_num_threads)(int) = nullptr;
 };
 
-// Loads the Halide runtime object once per process (later calls return the first result; `object` is
-// only read the first time).
+// Loads the Halide runtime object once per process: once it has loaded, later calls return it and ignore
+// `object`; after a failure, the next call tries again with its own object.
 absl::StatusOr<LoadedRuntime> LoadRuntimeObject(absl::string_view object);
 
 // Loads a kernel object and returns its function `symbol`. Requires the runtime to be loaded.

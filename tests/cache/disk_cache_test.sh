@@ -40,6 +40,29 @@ expect truncated "$fourth" disk_rejected -ge 1
 expect truncated "$fourth" checksum = "$checksum"
 expect "after rebuild" "$(run env)" halide_compiles -eq 0
 
+# An entry whose checksum is right but whose object does not load (as one written by a build that
+# links differently would be): the loader refuses it, the entry is removed and the kernel recompiled.
+for f in "$dir"/cache/*.hkc; do
+  python3 - "$f" <<'PY'
+import struct, sys
+path = sys.argv[1]
+data = open(path, "rb").read()
+magic = b"HALOGEN-KERNEL-CACHE 1\n"
+key_len = struct.unpack_from("<Q", data, len(magic))[0]
+head = data[: len(magic) + 8 + key_len]
+payload = b"\x7fELF this is not an object file" * 8
+h = 0xcbf29ce484222325
+for b in payload:
+    h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+open(path, "wb").write(head + struct.pack("<QQ", len(payload), h) + payload)
+PY
+done
+unloadable="$(run env)"; echo "unloadable: $unloadable"
+expect unloadable "$unloadable" disk_rejected -ge 1
+expect unloadable "$unloadable" halide_compiles -ge 1
+expect unloadable "$unloadable" checksum = "$checksum"
+expect "after reload" "$(run env)" halide_compiles -eq 0
+
 # Off switch: nothing read, nothing written.
 off="$(HALOGEN_DISABLE_DISK_CACHE=1 HALOGEN_CACHE_DIR="$dir/off" "$probe")"; echo "disabled:   $off"
 expect disabled "$off" disk_writes -eq 0

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "halogen/codegen/depthwise_conv2d_native_backprop_filter.h"
+#include "halogen/dsl/graph.h"
 
 namespace halogen {
 namespace codegen {
@@ -30,6 +31,13 @@ struct AotKernelRequest {
 // Writes out_dir/NAME.a, out_dir/NAME.h (the C entry point) and out_dir/NAME_halogen.h (a C++ wrapper
 // taking pointers and a DepthwiseShape), plus the headers they include under out_dir/include.
 absl::Status GenerateAotKernel(const AotKernelRequest& request);
+
+// One kernel per DepthwiseConv2dNativeBackpropFilter node of `graph`, with the node's dtype and layout,
+// named after the node (characters outside [A-Za-z0-9_] become '_', and a leading digit gets a '_').
+// Returns the kernel names written.
+absl::StatusOr<std::vector<std::string>> GenerateAotKernelsForGraph(const Graph& graph, Target target,
+                                                                   const std::vector<std::string>& cpu_features,
+                                                                   const std::string& out_dir);
 
 // Writes out_dir/NAME.a: the Halide runtime for `target` (a host-cuda or host-opencl runtime also
 // serves host kernels), to link once per program.
