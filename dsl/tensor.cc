@@ -1,5 +1,7 @@
 #include "halogen/dsl/tensor.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -18,6 +20,17 @@ absl::StatusOr<Tensor> Tensor::Zeros(DataType dtype, const TensorShape& shape, i
     return absl::ResourceExhaustedError(absl::StrCat("tensor of shape ", shape.DebugString(), " needs ",
                                                      bytes, " bytes, over the memory cap of ",
                                                      max_bytes, " bytes"));
+  }
+  // Never ask for more than the machine has: such a request can only fail, or succeed on paper and
+  // fail later when the memory is touched.
+  static const int64_t physical_bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : INT64_MAX;
+  }();
+  if (bytes > physical_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("tensor of shape ", shape.DebugString(), " needs ", bytes,
+                                                     " bytes, more than this machine's ", physical_bytes,
+                                                     " bytes of memory"));
   }
   // Round up so aligned_alloc's size rule holds; allocate at least one block so data() is never null.
   const int64_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;

@@ -30,7 +30,7 @@ TEST_CASE("shapes reject negative dimensions and overflowing element counts") {
   CHECK(TensorShape::Make({1879048192, 1879048192, 1879048192}).status().code() ==
         absl::StatusCode::kResourceExhausted);
   CHECK(Tensor::Zeros(DataType::kFloat, TensorShape({1 << 20, 1 << 20})).status().code() ==
-        absl::StatusCode::kResourceExhausted);  // 4 TiB: over any cap, never attempted blindly
+        absl::StatusCode::kResourceExhausted);  // 4 TiB: more than the machine has, refused before allocating
   CHECK(Tensor::Zeros(DataType::kFloat, TensorShape({1000}), 3999).status().code() ==
         absl::StatusCode::kResourceExhausted);
   CHECK(TensorShape({2, 3, 4}).num_elements() == 24);
