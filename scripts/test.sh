@@ -19,6 +19,9 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer =="
 "$root/scripts/build.sh" asan
 ctest --preset asan -j2
 
+# (Generated kernels and their Halide runtime are not instrumented; the tsan preset tells TSan to ignore
+# the pthread calls they make, ignore_noninstrumented_modules=1, so halogen's own code is what it checks.
+# ASan runs without leak checking: Halide and LLVM keep process-lifetime allocations by design.)
 echo "== ThreadSanitizer: the concurrency tests =="
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan
