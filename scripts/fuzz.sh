@@ -14,6 +14,8 @@ trap 'rm -rf "$work"' EXIT
 export ASAN_OPTIONS="detect_leaks=0:detect_odr_violation=0"
 export HALOGEN_CACHE_DIR="$work/kernel-cache"
 status=0
+passed=0
+failed=0
 for target in npy pins op; do
   cp -r "tests/fuzz/corpus/$target" "$work/$target"
   log="$work/$target.log"
@@ -21,8 +23,11 @@ for target in npy pins op; do
       -artifact_prefix="$work/${target}_" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     echo "fuzz ${target}: ${runs:-?} executions in ${seconds} s, no crash"
+    passed=$((passed + 1))
   else
     echo "fuzz ${target}: FAILED"; tail -40 "$log"; status=1
+    failed=$((failed + 1))
   fi
 done
+echo "fuzzers: ${passed} passed, ${failed} failed"
 exit $status
