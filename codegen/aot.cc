@@ -26,6 +26,15 @@ bool IsCIdentifier(const std::string& name) {
   return true;
 }
 
+// `t` with the device features (CUDA, OpenCL) of `base`.
+Halide::Target WithDeviceFeaturesOf(Halide::Target t, const Halide::Target& base) {
+  for (auto f : {Halide::Target::CUDA, Halide::Target::CUDACapability70, Halide::Target::OpenCL,
+                 Halide::Target::CLDoubles}) {
+    if (base.has_feature(f)) t = t.with_feature(f);
+  }
+  return t;
+}
+
 absl::StatusOr<Halide::Target> CpuVariant(const std::string& features, const Halide::Target& base) {
   Halide::Target t("x86-64-linux");
   if (features == "sse41") {
@@ -38,12 +47,7 @@ absl::StatusOr<Halide::Target> CpuVariant(const std::string& features, const Hal
     return absl::InvalidArgumentError(
         absl::StrCat("unknown CPU feature set '", features, "' (expected sse41, avx2 or avx512)"));
   }
-  // Keep the device features (CUDA, OpenCL) of the base target.
-  for (auto f : {Halide::Target::CUDA, Halide::Target::CUDACapability70, Halide::Target::OpenCL,
-                 Halide::Target::CLDoubles}) {
-    if (base.has_feature(f)) t = t.with_feature(f);
-  }
-  return t;
+  return WithDeviceFeaturesOf(t, base);
 }
 
 absl::Status CopyFile(const fs::path& from, const fs::path& to) {
@@ -192,11 +196,7 @@ absl::Status GenerateAotRuntime(Target target, const std::string& out_dir, const
   fs::create_directories(out_dir, error);
   if (error) return absl::InvalidArgumentError(absl::StrCat("cannot create '", out_dir, "': ", error.message()));
   // The runtime for the baseline CPU, so it runs wherever any kernel variant does.
-  Halide::Target t("x86-64-linux");
-  for (auto f : {Halide::Target::CUDA, Halide::Target::CUDACapability70, Halide::Target::OpenCL,
-                 Halide::Target::CLDoubles}) {
-    if (base->has_feature(f)) t = t.with_feature(f);
-  }
+  const Halide::Target t = WithDeviceFeaturesOf(Halide::Target("x86-64-linux"), *base);
   const std::string path = (fs::path(out_dir) / (name + ".a")).string();
   return CatchHalideErrors("generating the runtime", [&] {
     Halide::compile_standalone_runtime(path, t);
