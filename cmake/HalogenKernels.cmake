@@ -17,6 +17,22 @@ if(NOT HALOGEN_EXECUTABLE)
 endif()
 find_package(Threads REQUIRED)
 
+# The part both helpers share: `halogen aot <what> <flags>` writes <out>/<stem>.a (and the other OUTPUTS);
+# <target> is an INTERFACE library carrying it, built before anything that links it.
+function(_halogen_generated_library target what out stem flags outputs)
+  add_custom_command(
+    OUTPUT "${out}/${stem}.a" ${outputs}
+    COMMAND "${HALOGEN_EXECUTABLE}" aot ${what} ${flags}
+    DEPENDS "${HALOGEN_EXECUTABLE}"
+    COMMENT "halogen aot ${what} ${stem}"
+    VERBATIM)
+  add_custom_target(${target}_generate DEPENDS "${out}/${stem}.a")
+  add_library(${target} INTERFACE)
+  add_dependencies(${target} ${target}_generate)
+  target_include_directories(${target} INTERFACE "${out}/include")
+  target_link_libraries(${target} INTERFACE "${out}/${stem}.a")
+endfunction()
+
 function(halogen_add_kernel_library target)
   cmake_parse_arguments(ARG "" "NAME;DTYPE;LAYOUT;TARGET;SCHEDULE" "FEATURES" ${ARGN})
   if(NOT ARG_NAME)
@@ -34,17 +50,9 @@ function(halogen_add_kernel_library target)
     string(REPLACE ";" "," features "${ARG_FEATURES}")
     list(APPEND flags --features ${features})
   endif()
-  add_custom_command(
-    OUTPUT "${out}/${ARG_NAME}.a" "${out}/${ARG_NAME}.h" "${out}/${ARG_NAME}_halogen.h"
-    COMMAND "${HALOGEN_EXECUTABLE}" aot kernel ${flags}
-    DEPENDS "${HALOGEN_EXECUTABLE}"
-    COMMENT "halogen aot kernel ${ARG_NAME}"
-    VERBATIM)
-  add_custom_target(${target}_generate DEPENDS "${out}/${ARG_NAME}.a")
-  add_library(${target} INTERFACE)
-  add_dependencies(${target} ${target}_generate)
-  target_include_directories(${target} INTERFACE "${out}" "${out}/include")
-  target_link_libraries(${target} INTERFACE "${out}/${ARG_NAME}.a")
+  _halogen_generated_library(${target} kernel "${out}" ${ARG_NAME} "${flags}"
+                             "${out}/${ARG_NAME}.h;${out}/${ARG_NAME}_halogen.h")
+  target_include_directories(${target} INTERFACE "${out}")
 endfunction()
 
 function(halogen_add_kernel_runtime target)
@@ -54,15 +62,6 @@ function(halogen_add_kernel_runtime target)
   if(ARG_TARGET)
     list(APPEND flags --target ${ARG_TARGET})
   endif()
-  add_custom_command(
-    OUTPUT "${out}/${target}.a"
-    COMMAND "${HALOGEN_EXECUTABLE}" aot runtime ${flags}
-    DEPENDS "${HALOGEN_EXECUTABLE}"
-    COMMENT "halogen aot runtime ${target}"
-    VERBATIM)
-  add_custom_target(${target}_generate DEPENDS "${out}/${target}.a")
-  add_library(${target} INTERFACE)
-  add_dependencies(${target} ${target}_generate)
-  target_include_directories(${target} INTERFACE "${out}/include")
-  target_link_libraries(${target} INTERFACE "${out}/${target}.a" Threads::Threads ${CMAKE_DL_LIBS})
+  _halogen_generated_library(${target} runtime "${out}" ${target} "${flags}" "")
+  target_link_libraries(${target} INTERFACE Threads::Threads ${CMAKE_DL_LIBS})
 endfunction()

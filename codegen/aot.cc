@@ -115,10 +115,7 @@ absl::Status GenerateAotKernel(const AotKernelRequest& r) {
   const DepthwiseBackpropFilterSchedule schedule = r.schedule.value_or(DefaultSchedule(r.format, r.target));
   absl::StatusOr<Halide::Target> base = ToHalideTarget(r.target);
   if (!base.ok()) return base.status();
-  if ((schedule == DepthwiseBackpropFilterSchedule::kGpuRowChunks) != IsGpuTarget(r.target)) {
-    return absl::InvalidArgumentError(absl::StrCat("schedule ", ScheduleName(schedule), " cannot run on target ",
-                                                   TargetName(r.target)));
-  }
+  if (absl::Status s = CheckScheduleFitsTarget(schedule, r.target); !s.ok()) return s;
   std::vector<Halide::Target> targets;
   for (const std::string& features : r.cpu_features) {
     absl::StatusOr<Halide::Target> t = CpuVariant(features, *base);

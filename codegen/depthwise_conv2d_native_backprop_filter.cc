@@ -36,13 +36,6 @@ Halide::Pipeline BuildPipeline(DataType dtype, DataFormat format, const Halide::
   return Halide::Pipeline(algorithm.filter_grad);
 }
 
-absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, Target target) {
-  if (IsGpuSchedule(schedule) != IsGpuTarget(target)) {
-    return absl::InvalidArgumentError(absl::StrCat("schedule ", ScheduleName(schedule), " cannot run on target ",
-                                                   TargetName(target)));
-  }
-  return absl::OkStatus();
-}
 
 // Halide reports run-time errors through a handler; keep the message for the returned status.
 struct ErrorCapturingContext : Halide::JITUserContext {
@@ -106,6 +99,14 @@ absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, co
 }
 
 }  // namespace
+
+absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, Target target) {
+  if (IsGpuSchedule(schedule) != IsGpuTarget(target)) {
+    return absl::InvalidArgumentError(absl::StrCat("schedule ", ScheduleName(schedule), " cannot run on target ",
+                                                   TargetName(target)));
+  }
+  return absl::OkStatus();
+}
 
 void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFilterAlgorithm& a,
                    const Halide::Target& target) {

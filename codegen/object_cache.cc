@@ -110,10 +110,8 @@ absl::Status BuildFromObjectCache(const std::string& key, const Halide::Target& 
     if (verbose) std::fprintf(stderr, "[halogen] cached kernel did not load (%s); recompiling\n", std::string(fn.status().message()).c_str());
     std::remove(DiskCacheEntryPath(disk.dir, full_key).c_str());
     RecordDiskRejected();
-    from_cache = false;
-    object = compile();
+    object = CachedOrMade(disk, full_key, compile, &from_cache);
     if (!object.ok()) return object.status();
-    if (WriteDiskCacheEntry(disk.dir, full_key, *object, disk.max_bytes).ok()) RecordDiskWrite();
     fn = LoadKernelObject(*object, symbol);
   }
   if (!fn.ok()) return fn.status();

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "Halide.h"
+#include "absl/status/status.h"
 #include "codegen/depthwise_conv2d_native_backprop_filter_algorithm.h"
 #include "halogen/codegen/depthwise_conv2d_native_backprop_filter.h"
 
@@ -29,6 +30,9 @@ void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Ta
 // (channel, tap, chunk) summing its rows in order, then one thread per (channel, tap) adding the chunks
 // in order and its borders.
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
+
+// InvalidArgument for a GPU schedule on a CPU target or the reverse.
+absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, Target target);
 
 // Applies `schedule` (the caller has checked that it fits the target).
 void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFilterAlgorithm& a,
