@@ -7,9 +7,21 @@ using Halide::Expr;
 using Halide::Func;
 
 std::vector<Halide::Argument> DepthwiseBackpropFilterAlgorithm::arguments() const {
-  return {input,      out_backprop, stride,    dilation_rows,  dilation_cols, pad_top, pad_left,
-          multiplier, row_begin,    row_count, rows_per_chunk, chunks,     block_rows};
+  return {input, out_backprop, stride, dilation_rows, dilation_cols, pad_top, pad_left, multiplier, rows_per_chunk,
+          chunks};
 }
+
+namespace {
+
+// `value` where `keep` holds, else +0.0, as a bitwise mask: one AND per vector, where a select would cost a
+// blend and a multiplication by a 0/1 factor would turn Inf into NaN.
+Expr ZeroUnless(const Expr& keep, const Expr& value) {
+  const Halide::Type bits = Halide::UInt(value.type().bits());
+  const Expr mask = Halide::select(keep, bits.max(), Halide::cast(bits, 0));
+  return Halide::reinterpret(value.type(), Halide::reinterpret(bits, value) & mask);
+}
+
+}  // namespace
 
 DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format) {
   const Halide::Type type = dtype == DataType::kDouble ? Halide::Float(64) : Halide::Float(32);
@@ -35,34 +47,27 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const auto in_col = [&](const Expr& ow) { return ow * a.stride + a.kw * a.dilation_cols - a.pad_left; };
   const auto in_row = [&](const Expr& oh) { return oh * a.stride + a.kh * a.dilation_rows - a.pad_top; };
 
-  // Only the spatial dimensions can be read out of range; channels and batch are left unbounded, so their
-  // indexing stays a plain load. The interior rows bound only the width.
+  // Columns read through a zero boundary: with a constant stride Halide splits the column loop into a
+  // test-free middle and short edges. Channels and batch are never out of range and stay plain loads.
   Halide::Region width_only(4, Halide::Range(Expr(), Expr()));
   width_only[w_dim] = Halide::Range(0, in_cols);
-  Halide::Region spatial = width_only;
-  spatial[h_dim] = Halide::Range(0, in_rows);
   Func x_cols_padded =
       Halide::BoundaryConditions::constant_exterior(a.input, Halide::cast(type, 0), width_only);
-  Func x_padded = Halide::BoundaryConditions::constant_exterior(a.input, Halide::cast(type, 0), spatial);
 
   a.filter_grad = Func("filter_grad");
   a.filter_grad(a.d, a.kw, a.kh) = Halide::cast(type, 0);
 
-  // The interior rows: every row read is inside the input by construction (work_split::InteriorOf), which the
-  // promise tells Halide's bounds inference.
-  a.interior = Halide::RDom(0, out_cols, a.row_begin, a.row_count, 0, batch, "interior");
+  // Rows: a tap that falls on a padding row reads the nearest real row and both factors are masked to zero
+  // (+0.0 * +0.0, so an Inf or NaN in either tensor never leaks into a padded tap). The mask depends only on
+  // the row and the filter row, so it is loop-invariant in the column sweep and every row, border or not,
+  // is handled in the same pass while it is in cache.
+  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, batch, "rows");
   {
-    const Expr ow = a.interior.x, oh = a.interior.y, n = a.interior.z;
-    const Expr ih = Halide::unsafe_promise_clamped(in_row(oh), 0, in_rows - 1);
-    a.filter_grad(a.d, a.kw, a.kh) += x_at(x_cols_padded, in_col(ow), ih, n) * dy_at(ow, oh, n);
-  }
-  // The border rows: rows before the interior, then rows after it.
-  a.border_rows = Halide::RDom(0, out_cols, 0, out_rows - a.row_count, 0, batch, "border_rows");
-  {
-    const Expr ow = a.border_rows.x, n = a.border_rows.z;
-    const Expr oh = Halide::select(a.border_rows.y < a.row_begin, a.border_rows.y,
-                                   a.border_rows.y + a.row_count);
-    a.filter_grad(a.d, a.kw, a.kh) += x_at(x_padded, in_col(ow), in_row(oh), n) * dy_at(ow, oh, n);
+    const Expr ow = a.rows.x, oh = a.rows.y, n = a.rows.z;
+    const Expr ih = in_row(oh);
+    const Expr row_inside = ih >= 0 && ih < in_rows;
+    const Expr x = x_at(x_cols_padded, in_col(ow), Halide::clamp(ih, 0, in_rows - 1), n);
+    a.filter_grad(a.d, a.kw, a.kh) += ZeroUnless(row_inside, x) * ZeroUnless(row_inside, dy_at(ow, oh, n));
   }
   return a;
 }

@@ -5,11 +5,9 @@
 //   NCHW input (w, h, c, n)    NCHW out_backprop (ow, oh, d, n)
 // and the filter gradient [FH, FW, C, M] as (d, kw, kh) with d = c * M + m, which is the same memory.
 //
-// The reduction over (n, oh, ow) is written as two update definitions so that the bulk of the work never
-// tests rows for padding: the interior rows (the output rows whose every tap reads an input row), then
-// the border rows (top and bottom). Columns read through a zero boundary in both; with a constant stride
-// Halide splits the column loop into a test-free middle and short edges, while the row being swept is
-// still in cache.
+// The reduction over (n, oh, ow) is one update definition. Padding columns read through a zero boundary
+// (Halide splits the column loop into a test-free middle and short edges); padding rows are masked per
+// (row, filter row), which costs one AND per vector and lets a schedule sweep every row once, in order.
 #ifndef HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 #define HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 
@@ -23,6 +21,10 @@
 namespace halogen {
 namespace codegen {
 
+// Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
+// that a kernel an older build left in the disk cache is never loaded.
+inline constexpr int kDepthwiseBackpropFilterRevision = 2;
+
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
   Halide::ImageParam input;
@@ -30,22 +32,15 @@ struct DepthwiseBackpropFilterAlgorithm {
   // Everything else about the shape is a run-time parameter, so one compiled kernel serves every shape.
   Halide::Param<int32_t> stride{"stride"}, dilation_rows{"dilation_rows"}, dilation_cols{"dilation_cols"};
   Halide::Param<int32_t> pad_top{"pad_top"}, pad_left{"pad_left"}, multiplier{"multiplier"};
-  // The interior rows: output rows [row_begin, row_begin + row_count)
-  // (work_split::InteriorOf).
-  Halide::Param<int32_t> row_begin{"row_begin"}, row_count{"row_count"};
   // Rows (batch x output rows, fused) per partial sum; chosen from the shape alone, never from the
   // thread count, so results do not depend on how many threads run.
   Halide::Param<int32_t> rows_per_chunk{"rows_per_chunk"};
-  // max(1, number of chunks): sizes the partial sums even when the interior is empty (a GPU runtime
-  // refuses zero-sized buffers).
+  // The number of chunks, at least 1: it sizes the partial sums (a GPU runtime refuses zero-sized buffers).
   Halide::Param<int32_t> chunks{"chunks"};
-  // Rows handled together while they are in cache (a cache-blocking factor; also shape-only).
-  Halide::Param<int32_t> block_rows{"block_rows"};
 
   Halide::Var d{"d"}, kw{"kw"}, kh{"kh"};
-  Halide::RDom interior;     // (ow, oh, n) over the interior rows
-  Halide::RDom border_rows;  // (ow, border row, n)
-  Halide::Func filter_grad;  // (d, kw, kh); update 0 is the interior rows, update 1 the border rows
+  Halide::RDom rows;         // (ow, oh, n): every output position
+  Halide::Func filter_grad;  // (d, kw, kh); update 0 sums over `rows`
 
   Halide::Expr filter_rows() const { return filter_grad.output_buffer().dim(2).extent(); }
   Halide::Expr filter_cols() const { return filter_grad.output_buffer().dim(1).extent(); }

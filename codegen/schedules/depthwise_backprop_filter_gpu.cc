@@ -13,7 +13,7 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
   RVar rows("rows"), chunk("chunk"), row("row");
   Var u("u"), taps("taps"), d_block("d_block"), d_thread("d_thread");
 
-  dw.update(0).fuse(a.interior.y, a.interior.z, rows).split(rows, chunk, row, a.rows_per_chunk,
+  dw.update(0).fuse(a.rows.y, a.rows.z, rows).split(rows, chunk, row, a.rows_per_chunk,
                                                             TailStrategy::GuardWithIf);
   Halide::Func partial = dw.update(0).rfactor(chunk, u);
   partial.compute_root().bound(u, 0, a.chunks);
@@ -25,7 +25,7 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
   partial.update()
       .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
       .fuse(a.kw, a.kh, taps)
-      .reorder(a.interior.x, row, d_thread, d_block, taps, u)
+      .reorder(a.rows.x, row, d_thread, d_block, taps, u)
       .gpu_blocks(d_block, taps, u)
       .gpu_threads(d_thread);
 
@@ -39,15 +39,6 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
       .reorder(chunk, d_thread, d_block, taps)
       .gpu_blocks(d_block, taps)
       .gpu_threads(d_thread);
-  {
-    const Halide::RDom& r = a.border_rows;
-    dw.update(1)
-        .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
-        .fuse(a.kw, a.kh, taps)
-        .reorder(r.x, r.y, r.z, d_thread, d_block, taps)
-        .gpu_blocks(d_block, taps)
-        .gpu_threads(d_thread);
-  }
 }
 
 }  // namespace codegen

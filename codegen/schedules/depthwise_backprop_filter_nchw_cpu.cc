@@ -14,7 +14,7 @@ void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Ta
   RVar col_outer("col_outer"), col_lane("col_lane");
   Var lane("lane");
 
-  dw.update(0).split(a.interior.x, col_outer, col_lane, lanes, TailStrategy::GuardWithIf);
+  dw.update(0).split(a.rows.x, col_outer, col_lane, lanes, TailStrategy::GuardWithIf);
   Halide::Func per_lane = dw.update(0).rfactor(col_lane, lane);
   // One output channel per task: its lane sums for every tap stay in registers while the channel's
   // plane streams past. (The lane sums of all channels are small: FH * FW * C * M vectors.)
@@ -27,13 +27,13 @@ void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Ta
       Halide::Stage stage =
           per_lane.update().specialize(a.filter_cols() == taps && a.filter_rows() == taps && a.stride == stride && plain);
       if (taps == 3) {  // 9 accumulators fit in registers: one pass over the plane
-        stage.reorder(lane, a.kw, a.kh, col_outer, a.interior.y, a.interior.z, a.d)
+        stage.reorder(lane, a.kw, a.kh, col_outer, a.rows.y, a.rows.z, a.d)
             .vectorize(lane)
             .unroll(a.kw)
             .unroll(a.kh)
             .parallel(a.d);
       } else {  // 25 do not: one pass per filter row, 5 accumulators each
-        stage.reorder(lane, a.kw, col_outer, a.interior.y, a.interior.z, a.kh, a.d)
+        stage.reorder(lane, a.kw, col_outer, a.rows.y, a.rows.z, a.kh, a.d)
             .vectorize(lane)
             .unroll(a.kw)
             .parallel(a.d);
@@ -41,12 +41,9 @@ void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Ta
     }
   }
   per_lane.update()
-      .reorder(lane, a.kw, a.kh, col_outer, a.interior.y, a.interior.z, a.d)
+      .reorder(lane, a.kw, a.kh, col_outer, a.rows.y, a.rows.z, a.d)
       .vectorize(lane)
       .parallel(a.d);
-
-  const Halide::RDom& r = a.border_rows;
-  dw.update(1).reorder(a.kw, a.kh, r.x, r.y, r.z, a.d).parallel(a.d);
 }
 
 }  // namespace codegen

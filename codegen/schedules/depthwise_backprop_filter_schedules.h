@@ -15,20 +15,19 @@
 namespace halogen {
 namespace codegen {
 
-// NHWC on a CPU. The interior is split into fixed chunks of (batch, row), one parallel task each; inside
-// a chunk a cache-sized block of rows is swept once per (vector of channels, filter row) with that
-// filter row's accumulators in registers, 3- and 5-wide filters unrolled. Chunks are combined in order.
-// The border updates run in parallel over channel vectors.
+// NHWC on a CPU. The rows are split into fixed chunks of (batch, row), one parallel task each, combined
+// in order. Inside a chunk, 3x3 and other filters sweep each row once with all of its channels and keep
+// the accumulators in L1; 5x5 filters (stride 1 or 2, depth a multiple of two vectors) sum each row per
+// (two vectors of channels, filter row) with the accumulators in registers.
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// NCHW on a CPU: one parallel task per output channel; the interior reduction along each row is
-// vectorised with one partial sum per vector lane (all taps' accumulators in registers), the lanes added
-// up in order at the end; the borders are summed per channel.
+// NCHW on a CPU: one parallel task per output channel; the reduction along each row is vectorised with
+// one partial sum per vector lane (all taps' accumulators in registers), the lanes added up in order at
+// the end.
 void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// Either layout on a GPU (CUDA, OpenCL): the interior as partial sums over row chunks, one thread per
-// (channel, tap, chunk) summing its rows in order, then one thread per (channel, tap) adding the chunks
-// in order and its borders.
+// Either layout on a GPU (CUDA, OpenCL): partial sums over row chunks, one thread per (channel, tap,
+// chunk) summing its rows in order, then one thread per (channel, tap) adding the chunks in order.
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // InvalidArgument for a GPU schedule on a CPU target or the reverse.

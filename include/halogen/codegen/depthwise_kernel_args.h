@@ -24,7 +24,7 @@ struct DepthwiseKernelArgs {
   halide_dimension_t input_dims[4], out_backprop_dims[4], filter_grad_dims[3];
   halide_buffer_t input, out_backprop, filter_grad;
   int32_t stride, dilation_rows, dilation_cols, pad_top, pad_left, multiplier;
-  int32_t row_begin, row_count, rows_per_chunk, chunks, block_rows;
+  int32_t rows_per_chunk, chunks;
 };
 
 namespace kernel_args_internal {
@@ -39,7 +39,7 @@ inline void Dense(halide_dimension_t* dims, int count, const int32_t* extents) {
   }
 }
 inline void Buffer(halide_buffer_t* b, void* data, halide_type_t type, halide_dimension_t* dims, int count) {
-  memset(b, 0, sizeof(*b));
+  *b = halide_buffer_t();
   b->host = static_cast<uint8_t*>(data);
   b->type = type;
   b->dimensions = count;
@@ -78,24 +78,31 @@ void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* o
   args->pad_top = s.pad_top;
   args->pad_left = s.pad_left;
   args->multiplier = s.multiplier;
-  const work_split::InteriorRange rows =
-      work_split::InteriorOf(s.in_rows, s.out_rows, s.filter_rows, s.stride, s.dilation_rows, s.pad_top);
-  const int64_t total_rows = static_cast<int64_t>(s.batch) * rows.count;
-  args->row_begin = static_cast<int32_t>(rows.begin);
-  args->row_count = static_cast<int32_t>(rows.count);
+  const int64_t total_rows = static_cast<int64_t>(s.batch) * s.out_rows;
   args->rows_per_chunk = work_split::RowsPerChunk(gpu, total_rows);
   args->chunks = work_split::ChunkCount(total_rows, args->rows_per_chunk);
-  args->block_rows = work_split::BlockRows(static_cast<int64_t>(sizeof(T)) *
-                                           (static_cast<int64_t>(s.stride) * s.in_cols * s.channels +
-                                            static_cast<int64_t>(s.out_cols) * depth));
 }
 
+namespace kernel_args_internal {
+inline int64_t Elements(const halide_buffer_t& b) {
+  int64_t count = 1;
+  for (int i = 0; i < b.dimensions; ++i) count *= b.dim[i].extent;
+  return count;
+}
+}  // namespace kernel_args_internal
+
 // Calls `kernel` (a generated function or a JIT callable wrapper) with the arguments in the generated
-// kernels' order.
+// kernels' order. An empty input or out_backprop makes the whole gradient zero; the kernel, whose padding
+// rows read the nearest input row, needs at least one row, so it is not called then.
 template <typename Kernel>
 int CallDepthwiseKernel(Kernel&& kernel, DepthwiseKernelArgs& a) {
+  using kernel_args_internal::Elements;
+  if (Elements(a.input) == 0 || Elements(a.out_backprop) == 0) {
+    memset(a.filter_grad.host, 0, static_cast<size_t>(Elements(a.filter_grad)) * a.filter_grad.type.bytes());
+    return 0;
+  }
   return kernel(&a.input, &a.out_backprop, a.stride, a.dilation_rows, a.dilation_cols, a.pad_top, a.pad_left,
-                a.multiplier, a.row_begin, a.row_count, a.rows_per_chunk, a.chunks, a.block_rows, &a.filter_grad);
+                a.multiplier, a.rows_per_chunk, a.chunks, &a.filter_grad);
 }
 
 }  // namespace halogen
