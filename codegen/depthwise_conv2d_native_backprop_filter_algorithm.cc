@@ -13,12 +13,10 @@ std::vector<Halide::Argument> DepthwiseBackpropFilterAlgorithm::arguments() cons
 
 namespace {
 
-// `value` where `keep` holds, else +0.0, as a bitwise mask: one AND per vector, where a select would cost a
-// blend and a multiplication by a 0/1 factor would turn Inf into NaN.
-Expr ZeroUnless(const Expr& keep, const Expr& value) {
-  const Halide::Type bits = Halide::UInt(value.type().bits());
-  const Expr mask = Halide::select(keep, bits.max(), Halide::cast(bits, 0));
-  return Halide::reinterpret(value.type(), Halide::reinterpret(bits, value) & mask);
+// `value` with its bits ANDed with `mask` (all ones or all zeros): one AND per vector, where a select would
+// cost a blend and a multiplication by a 0/1 factor would turn Inf into NaN.
+Expr Masked(const Expr& value, const Expr& mask) {
+  return Halide::reinterpret(value.type(), Halide::reinterpret(mask.type(), value) & mask);
 }
 
 }  // namespace
@@ -47,27 +45,31 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const auto in_col = [&](const Expr& ow) { return ow * a.stride + a.kw * a.dilation_cols - a.pad_left; };
   const auto in_row = [&](const Expr& oh) { return oh * a.stride + a.kh * a.dilation_rows - a.pad_top; };
 
-  // Columns read through a zero boundary: with a constant stride Halide splits the column loop into a
-  // test-free middle and short edges. Channels and batch are never out of range and stay plain loads.
+  // A tap that falls on padding contributes +0.0 * +0.0: both factors are masked, so an Inf or NaN in
+  // either tensor never leaks into a padded tap. Rows: the tap reads the nearest real row and a mask that
+  // depends only on the row and the filter row, loop-invariant in the column sweep, zeroes it; every row,
+  // border or not, is handled in the same pass while it is in cache. Columns: the input and a column mask
+  // read through zero boundaries, which Halide splits off the column loop as short edges (with a constant
+  // stride), leaving a middle free of tests.
+  const Halide::Type bits = Halide::UInt(type.bits());
   Halide::Region width_only(4, Halide::Range(Expr(), Expr()));
   width_only[w_dim] = Halide::Range(0, in_cols);
-  Func x_cols_padded =
-      Halide::BoundaryConditions::constant_exterior(a.input, Halide::cast(type, 0), width_only);
+  Func x_cols_padded = Halide::BoundaryConditions::constant_exterior(a.input, Halide::cast(type, 0), width_only);
+  Func all_ones("all_ones");
+  Halide::Var i("i");
+  all_ones(i) = bits.max();
+  Func column_mask = Halide::BoundaryConditions::constant_exterior(all_ones, Halide::cast(bits, 0), {{0, in_cols}});
 
   a.filter_grad = Func("filter_grad");
   a.filter_grad(a.d, a.kw, a.kh) = Halide::cast(type, 0);
-
-  // Rows: a tap that falls on a padding row reads the nearest real row and both factors are masked to zero
-  // (+0.0 * +0.0, so an Inf or NaN in either tensor never leaks into a padded tap). The mask depends only on
-  // the row and the filter row, so it is loop-invariant in the column sweep and every row, border or not,
-  // is handled in the same pass while it is in cache.
   a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, batch, "rows");
   {
     const Expr ow = a.rows.x, oh = a.rows.y, n = a.rows.z;
-    const Expr ih = in_row(oh);
-    const Expr row_inside = ih >= 0 && ih < in_rows;
-    const Expr x = x_at(x_cols_padded, in_col(ow), Halide::clamp(ih, 0, in_rows - 1), n);
-    a.filter_grad(a.d, a.kw, a.kh) += ZeroUnless(row_inside, x) * ZeroUnless(row_inside, dy_at(ow, oh, n));
+    const Expr ih = in_row(oh), iw = in_col(ow);
+    const Expr row_mask = Halide::select(ih >= 0 && ih < in_rows, bits.max(), Halide::cast(bits, 0));
+    const Expr x = x_at(x_cols_padded, iw, Halide::clamp(ih, 0, in_rows - 1), n);
+    a.filter_grad(a.d, a.kw, a.kh) +=
+        Masked(x, row_mask) * Masked(dy_at(ow, oh, n), row_mask & column_mask(iw));
   }
   return a;
 }

@@ -5,9 +5,9 @@
 //   NCHW input (w, h, c, n)    NCHW out_backprop (ow, oh, d, n)
 // and the filter gradient [FH, FW, C, M] as (d, kw, kh) with d = c * M + m, which is the same memory.
 //
-// The reduction over (n, oh, ow) is one update definition. Padding columns read through a zero boundary
-// (Halide splits the column loop into a test-free middle and short edges); padding rows are masked per
-// (row, filter row), which costs one AND per vector and lets a schedule sweep every row once, in order.
+// The reduction over (n, oh, ow) is one update definition. Padding rows are masked per (row, filter row),
+// one AND per vector, which lets a schedule sweep every row once, in order; padding columns read through
+// zero boundaries (Halide splits the column loop into a test-free middle and short edges).
 #ifndef HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 #define HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 
@@ -23,7 +23,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 2;
+inline constexpr int kDepthwiseBackpropFilterRevision = 4;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;

@@ -3,7 +3,10 @@
 // error where there is no GPU, and PTX compiled all the same.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <random>
 
 #include "halogen/codegen/depthwise_conv2d_native_backprop_filter.h"
@@ -93,7 +96,88 @@ void CheckBitwiseDeterminism(Target target) {
   RequireEachKernelCompiledOnce();
 }
 
+// A SAME case of size k x k and stride s on 2 x 9 x 9 x 16, whose taps at the borders read padding.
+testing::RandomCase PaddedCase(DataFormat format, int64_t k, int stride) {
+  testing::RandomCase c;
+  const bool nhwc = format == DataFormat::kNHWC;
+  c.strides = nhwc ? std::vector<int>{1, stride, stride, 1} : std::vector<int>{1, 1, stride, stride};
+  c.padding = "SAME";
+  c.attrs = ops::DepthwiseConv2dNativeBackpropFilter::DataFormat(nhwc ? "NHWC" : "NCHW");
+  DepthwiseConvParams params;
+  params.format = format;
+  params.stride = stride;
+  const int64_t sizes[] = {k, k, 16, 1};
+  const int64_t out = (9 + stride - 1) / stride;
+  const TensorShape x = nhwc ? TensorShape{2, 9, 9, 16} : TensorShape{2, 16, 9, 9};
+  const TensorShape dy = nhwc ? TensorShape{2, out, out, 16} : TensorShape{2, 16, out, out};
+  c.geometry = *ComputeDepthwiseConvGeometry(params, x, sizes, dy);
+  return c;
+}
+
+// Positive values in [0.5, 1), +Inf where `infinite(h, w)` holds; [N, H, W, C] positions in `format`.
+Tensor PositiveWithInfinities(const TensorShape& shape, DataFormat format, std::mt19937_64& rng,
+                              const std::function<bool(int64_t, int64_t)>& infinite) {
+  const bool nhwc = format == DataFormat::kNHWC;
+  const int64_t N = shape.dim_size(0), C = shape.dim_size(nhwc ? 3 : 1);
+  const int64_t H = shape.dim_size(nhwc ? 1 : 2), W = shape.dim_size(nhwc ? 2 : 3);
+  std::uniform_real_distribution<float> dist(0.5f, 1.0f);
+  std::vector<float> values(static_cast<size_t>(shape.num_elements()));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = 0; w < W; ++w)
+        for (int64_t c = 0; c < C; ++c) {
+          values[static_cast<size_t>(testing::Offset(format, H, W, C, n, h, w, c))] =
+              infinite(h, w) ? std::numeric_limits<float>::infinity() : dist(rng);
+        }
+  return *Tensor::FromVector<float>(values, shape);
+}
+
 }  // namespace
+
+// Padding contributes nothing, even next to an Inf: a kernel that read a real row or column for a padded
+// tap and multiplied it by zero would turn those taps into NaN. The first row and column of one tensor
+// are +Inf and everything else positive, so the definition's sums are finite, or exactly +Inf where a tap
+// really reads an Inf.
+TEST_CASE("padded taps stay exact next to Inf in either tensor") {
+  std::mt19937_64 rng(5);
+  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+    for (int64_t k : {3, 5}) {
+      for (int stride : {1, 2}) {
+        const testing::RandomCase c = PaddedCase(format, k, stride);
+        const DepthwiseConvGeometry& g = c.geometry;
+        for (bool inf_in_input : {true, false}) {
+          const Tensor x = PositiveWithInfinities(testing::InputShape(g), format, rng, [&](int64_t h, int64_t w) {
+            return inf_in_input && (h == 0 || w == 0);
+          });
+          const Tensor dy = PositiveWithInfinities(testing::OutBackpropShape(g), format, rng, [&](int64_t h, int64_t w) {
+            return !inf_in_input && (h == 0 || w == 0);
+          });
+          INFO(DataFormatName(format) << " " << k << "x" << k << " stride " << stride << " Inf in "
+                                      << (inf_in_input ? "input" : "out_backprop"));
+          absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
+          REQUIRE(got.ok());
+          const testing::DirectResult want = testing::DirectDefinition<float>(g, x, dy);
+          const auto values = got->flat<float>();
+          int finite = 0, infinite = 0;
+          for (size_t i = 0; i < values.size(); ++i) {
+            INFO("element " << i << ": got " << values[i] << ", want " << static_cast<double>(want.value[i]));
+            if (std::isfinite(static_cast<double>(want.value[i]))) {
+              ++finite;
+              REQUIRE(std::abs(values[i] - static_cast<double>(want.value[i])) <=
+                      testing::AllowedError<float>(want.magnitude[i], want.reduction_length));
+            } else {
+              ++infinite;
+              REQUIRE(values[i] == std::numeric_limits<float>::infinity());
+            }
+          }
+          // Both kinds of tap occur, so the case checks what it claims.
+          REQUIRE(finite > 0);
+          REQUIRE(infinite > 0);
+        }
+      }
+    }
+  }
+}
 
 TEST_CASE("host kernels match the direct definition") { CheckAllLayoutsAndTypes(Target::kHost, 60); }
 TEST_CASE("host-opencl kernels match the direct definition") { CheckAllLayoutsAndTypes(Target::kHostOpenCL, 25); }
