@@ -56,16 +56,19 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
         .unroll(a.kw)
         .unroll(a.kh);
   };
-  // Constant strides let Halide peel the column edges off the column loop.
-  const Expr plain = a.multiplier == 1 && a.dilation_rows == 1 && a.dilation_cols == 1;
+  // Constant strides let Halide peel the column edges off the column loop; constant multipliers turn the
+  // channel index d / M into a dense load and a shuffle instead of a gather.
+  const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
   const Expr depth = dw.output_buffer().dim(0).extent();
   for (int stride : {1, 2}) {
-    const Expr shape = a.stride == stride && plain;
-    sweep_in_l1(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && shape), true);
-    sweep_in_registers(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && shape &&
-                                                   depth % (2 * lanes) == 0));
+    for (int multiplier : {1, 2}) {
+      sweep_in_l1(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
+                                              a.multiplier == multiplier && undilated),
+                  true);
+    }
+    sweep_in_registers(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && a.stride == stride &&
+                                                   a.multiplier == 1 && undilated && depth % (2 * lanes) == 0));
   }
-  // Constant multipliers turn the channel index d / M into a dense load and a shuffle instead of a gather.
   for (int multiplier : {1, 2, 4}) sweep_in_l1(partial.update().specialize(a.multiplier == multiplier), false);
   sweep_in_l1(partial.update(), false);
 
