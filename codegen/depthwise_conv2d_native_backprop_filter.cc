@@ -169,9 +169,10 @@ absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry&
   absl::StatusOr<Halide::Target> halide_target = ToHalideTarget(options.target, large_buffers);
   if (!halide_target.ok()) return halide_target.status();
 
-  const std::string key = absl::StrCat("DepthwiseConv2dNativeBackpropFilter/r", kDepthwiseBackpropFilterRevision, "/", DataTypeName(input.dtype()), "/",
-                                       DataFormatName(g.format), "/", TargetName(options.target), "/",
-                                       ScheduleName(schedule), "/", halide_target->to_string());
+  const std::string key =
+      absl::StrCat("DepthwiseConv2dNativeBackpropFilter/r", kDepthwiseBackpropFilterRevision, "/",
+                   DataTypeName(input.dtype()), "/", DataFormatName(g.format), "/", TargetName(options.target), "/",
+                   ScheduleName(schedule), "/", halide_target->to_string());
   const DataType dtype = input.dtype();
   const DataFormat format = g.format;
   const Halide::Target target = *halide_target;

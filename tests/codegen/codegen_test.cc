@@ -149,9 +149,9 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
           const Tensor x = PositiveWithInfinities(testing::InputShape(g), format, rng, [&](int64_t h, int64_t w) {
             return inf_in_input && (h == 0 || w == 0);
           });
-          const Tensor dy = PositiveWithInfinities(testing::OutBackpropShape(g), format, rng, [&](int64_t h, int64_t w) {
-            return !inf_in_input && (h == 0 || w == 0);
-          });
+          const Tensor dy =
+              PositiveWithInfinities(testing::OutBackpropShape(g), format, rng,
+                                     [&](int64_t h, int64_t w) { return !inf_in_input && (h == 0 || w == 0); });
           INFO(DataFormatName(format) << " " << k << "x" << k << " stride " << stride << " Inf in "
                                       << (inf_in_input ? "input" : "out_backprop"));
           absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
