@@ -46,29 +46,47 @@ absl::StatusOr<std::string> CachedOrMade(const DiskCacheOptions& disk, const std
   return made;
 }
 
+// Compiles an object file with `write` and returns its bytes, counting the time as a compile of `key`.
+absl::StatusOr<std::string> CountedCompile(const std::string& key,
+                                           const std::function<void(const std::string& path)>& write) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::string> bytes = CompileToBytes(write, ".o");
+  RecordHalideCompile(key, SecondsSince(start));
+  return bytes;
+}
+
+// CachedOrMade, then `load`. An entry that passed its checksum but does not load (written by a build that
+// links differently) is removed and built afresh, once.
+template <typename Loaded>
+absl::StatusOr<Loaded> LoadCachedOrMade(const DiskCacheOptions& disk, const std::string& key,
+                                        const std::function<absl::StatusOr<std::string>()>& make,
+                                        const std::function<absl::StatusOr<Loaded>(const std::string& object)>& load,
+                                        const char* what, bool verbose, bool* from_cache) {
+  absl::StatusOr<std::string> object = CachedOrMade(disk, key, make, from_cache);
+  if (!object.ok()) return object.status();
+  absl::StatusOr<Loaded> loaded = load(*object);
+  if (loaded.ok() || !*from_cache) return loaded;
+  if (verbose) {
+    std::fprintf(stderr, "[halogen] cached %s did not load (%s); building it again\n", what,
+                 std::string(loaded.status().message()).c_str());
+  }
+  std::remove(DiskCacheEntryPath(disk.dir, key).c_str());
+  RecordDiskRejected();
+  object = CachedOrMade(disk, key, make, from_cache);
+  if (!object.ok()) return object.status();
+  return load(*object);
+}
+
 absl::Status EnsureRuntimeLoaded(const Halide::Target& target, const DiskCacheOptions& disk, bool verbose) {
   const Halide::Target runtime_target = target.without_feature(Halide::Target::NoRuntime);
   const std::string key = absl::StrCat("halide-runtime/", runtime_target.to_string(), "/", Versions());
-  const auto compile = [&]() -> absl::StatusOr<std::string> {
-    const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<std::string> bytes = CompileToBytes(
-        [&](const std::string& path) { Halide::compile_standalone_runtime(path, runtime_target); }, ".o");
-    RecordHalideCompile(key, SecondsSince(start));
-    return bytes;
+  const auto compile = [&] {
+    return CountedCompile(key,
+                          [&](const std::string& path) { Halide::compile_standalone_runtime(path, runtime_target); });
   };
   bool from_cache = false;
-  absl::StatusOr<std::string> object = CachedOrMade(disk, key, compile, &from_cache);
-  if (!object.ok()) return object.status();
-  absl::StatusOr<LoadedRuntime> runtime = LoadRuntimeObject(*object);
-  if (!runtime.ok() && from_cache) {
-    // A cached runtime that does not load: drop it, build a fresh one and try that.
-    if (verbose) std::fprintf(stderr, "[halogen] cached runtime did not load (%s); rebuilding\n", std::string(runtime.status().message()).c_str());
-    std::remove(DiskCacheEntryPath(disk.dir, key).c_str());
-    RecordDiskRejected();
-    object = CachedOrMade(disk, key, compile, &from_cache);
-    if (!object.ok()) return object.status();
-    runtime = LoadRuntimeObject(*object);
-  }
+  absl::StatusOr<LoadedRuntime> runtime =
+      LoadCachedOrMade<LoadedRuntime>(disk, key, compile, LoadRuntimeObject, "runtime", verbose, &from_cache);
   if (!runtime.ok()) return runtime.status();
   loaded_set_num_threads.store(runtime->set_num_threads);
   return absl::OkStatus();
@@ -94,26 +112,13 @@ absl::Status BuildFromObjectCache(const std::string& key, const Halide::Target& 
   if (absl::Status s = EnsureRuntimeLoaded(target, disk, verbose); !s.ok()) return s;
   const std::string full_key = absl::StrCat(key, "/", Versions());
   const std::string symbol = absl::StrFormat("halogen_kernel_%016x", Fnv1a64(full_key));
-  const auto compile = [&]() -> absl::StatusOr<std::string> {
-    const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<std::string> bytes = CompileToBytes([&](const std::string& path) { compile_object(path, symbol); }, ".o");
-    RecordHalideCompile(key, SecondsSince(start));
-    return bytes;
+  const auto compile = [&] {
+    return CountedCompile(key, [&](const std::string& path) { compile_object(path, symbol); });
   };
+  const auto load = [&](const std::string& object) { return LoadKernelObject(object, symbol); };
   bool from_cache = false;
-  absl::StatusOr<std::string> object = CachedOrMade(disk, full_key, compile, &from_cache);
-  if (!object.ok()) return object.status();
-  absl::StatusOr<DepthwiseKernelFn> fn = LoadKernelObject(*object, symbol);
-  if (!fn.ok() && from_cache) {
-    // An entry that passed its checksum but does not load (written by a build that links differently):
-    // drop it and compile afresh.
-    if (verbose) std::fprintf(stderr, "[halogen] cached kernel did not load (%s); recompiling\n", std::string(fn.status().message()).c_str());
-    std::remove(DiskCacheEntryPath(disk.dir, full_key).c_str());
-    RecordDiskRejected();
-    object = CachedOrMade(disk, full_key, compile, &from_cache);
-    if (!object.ok()) return object.status();
-    fn = LoadKernelObject(*object, symbol);
-  }
+  absl::StatusOr<DepthwiseKernelFn> fn =
+      LoadCachedOrMade<DepthwiseKernelFn>(disk, full_key, compile, load, "kernel", verbose, &from_cache);
   if (!fn.ok()) return fn.status();
   if (from_cache) RecordDiskHit();
   if (verbose) {
