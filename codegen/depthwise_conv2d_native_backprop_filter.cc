@@ -21,7 +21,7 @@ namespace codegen {
 namespace {
 
 constexpr DepthwiseBackpropFilterSchedule kAllSchedules[] = {DepthwiseBackpropFilterSchedule::kCpuChannelTaps,
-                                                             DepthwiseBackpropFilterSchedule::kCpuWidthLanes,
+                                                             DepthwiseBackpropFilterSchedule::kCpuChannelBlocks,
                                                              DepthwiseBackpropFilterSchedule::kGpuRowChunks};
 
 bool IsGpuSchedule(DepthwiseBackpropFilterSchedule schedule) {
@@ -114,8 +114,8 @@ void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFi
     case DepthwiseBackpropFilterSchedule::kCpuChannelTaps:
       ScheduleCpuChannelTaps(a, target);
       break;
-    case DepthwiseBackpropFilterSchedule::kCpuWidthLanes:
-      ScheduleCpuWidthLanes(a, target);
+    case DepthwiseBackpropFilterSchedule::kCpuChannelBlocks:
+      ScheduleCpuChannelBlocks(a, target);
       break;
     case DepthwiseBackpropFilterSchedule::kGpuRowChunks:
       ScheduleGpuRowChunks(a, target);
@@ -126,7 +126,7 @@ void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFi
 const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule) {
   switch (schedule) {
     case DepthwiseBackpropFilterSchedule::kCpuChannelTaps: return "cpu_channel_taps";
-    case DepthwiseBackpropFilterSchedule::kCpuWidthLanes: return "cpu_width_lanes";
+    case DepthwiseBackpropFilterSchedule::kCpuChannelBlocks: return "cpu_channel_blocks";
     case DepthwiseBackpropFilterSchedule::kGpuRowChunks: return "gpu_row_chunks";
   }
   return "?";
@@ -137,13 +137,13 @@ absl::StatusOr<DepthwiseBackpropFilterSchedule> ParseSchedule(absl::string_view 
     if (name == ScheduleName(schedule)) return schedule;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown schedule '", name, "' (expected cpu_channel_taps, cpu_width_lanes or gpu_row_chunks)"));
+      "unknown schedule '", name, "' (expected cpu_channel_taps, cpu_channel_blocks or gpu_row_chunks)"));
 }
 
 DepthwiseBackpropFilterSchedule DefaultSchedule(DataFormat format, Target target) {
   if (IsGpuTarget(target)) return DepthwiseBackpropFilterSchedule::kGpuRowChunks;
   return format == DataFormat::kNHWC ? DepthwiseBackpropFilterSchedule::kCpuChannelTaps
-                                     : DepthwiseBackpropFilterSchedule::kCpuWidthLanes;
+                                     : DepthwiseBackpropFilterSchedule::kCpuChannelBlocks;
 }
 
 absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry& g, const Tensor& input,

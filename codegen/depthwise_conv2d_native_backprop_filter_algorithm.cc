@@ -39,8 +39,16 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const auto x_at = [&](const Func& x, const Expr& iw, const Expr& ih, const Expr& n) {
     return nhwc ? x(c, iw, ih, n) : x(iw, ih, c, n);
   };
+  // NCHW reads both tensors through copies whose channel index is clamped: the channel is not the vector
+  // dimension there, so the clamp is free, and it lets a schedule stage whole blocks of channels in cache
+  // past the last channel (their sums are never stored). NHWC reads the tensors directly.
+  Halide::Region channels(4, Halide::Range(Expr(), Expr()));
+  channels[2] = Halide::Range(0, a.input.dim(2).extent());
+  a.input_source = nhwc ? Func(a.input) : Halide::BoundaryConditions::repeat_edge(a.input, channels);
+  channels[2] = Halide::Range(0, a.out_backprop.dim(2).extent());
+  a.out_backprop_source = nhwc ? Func(a.out_backprop) : Halide::BoundaryConditions::repeat_edge(a.out_backprop, channels);
   const auto dy_at = [&](const Expr& ow, const Expr& oh, const Expr& n) {
-    return nhwc ? a.out_backprop(a.d, ow, oh, n) : a.out_backprop(ow, oh, a.d, n);
+    return nhwc ? a.out_backprop_source(a.d, ow, oh, n) : a.out_backprop_source(ow, oh, a.d, n);
   };
   const auto in_col = [&](const Expr& ow) { return ow * a.stride + a.kw * a.dilation_cols - a.pad_left; };
   const auto in_row = [&](const Expr& oh) { return oh * a.stride + a.kh * a.dilation_rows - a.pad_top; };
@@ -54,7 +62,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const Halide::Type bits = Halide::UInt(type.bits());
   Halide::Region width_only(4, Halide::Range(Expr(), Expr()));
   width_only[w_dim] = Halide::Range(0, in_cols);
-  Func x_cols_padded = Halide::BoundaryConditions::constant_exterior(a.input, Halide::cast(type, 0), width_only);
+  Func x_cols_padded = Halide::BoundaryConditions::constant_exterior(a.input_source, Halide::cast(type, 0), width_only);
   Func all_ones("all_ones");
   Halide::Var i("i");
   all_ones(i) = bits.max();

@@ -23,7 +23,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 5;
+inline constexpr int kDepthwiseBackpropFilterRevision = 7;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -37,6 +37,9 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Param<int32_t> rows_per_chunk{"rows_per_chunk"};
   // The number of chunks, at least 1: it sizes the partial sums (a GPU runtime refuses zero-sized buffers).
   Halide::Param<int32_t> chunks{"chunks"};
+
+  // What the definition reads: the tensors themselves (NHWC), or with the channel index clamped (NCHW).
+  Halide::Func input_source, out_backprop_source;
 
   Halide::Var d{"d"}, kw{"kw"}, kh{"kh"};
   Halide::RDom rows;         // (ow, oh, n): every output position

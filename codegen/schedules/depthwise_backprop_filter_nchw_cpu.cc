@@ -4,46 +4,57 @@ namespace halogen {
 namespace codegen {
 
 using Halide::Expr;
-using Halide::RVar;
 using Halide::TailStrategy;
 using Halide::Var;
 
-void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
+void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
+  const Halide::RDom& r = a.rows;  // (ow, oh, n)
   const int lanes = target.natural_vector_size(a.input.type());
-  RVar col_outer("col_outer"), col_lane("col_lane");
-  Var lane("lane");
+  Var d_outer("d_outer"), d_inner("d_inner"), image("image");
 
-  dw.update(0).split(a.rows.x, col_outer, col_lane, lanes, TailStrategy::GuardWithIf);
-  Halide::Func per_lane = dw.update(0).rfactor(col_lane, lane);
-  // One output channel per task: its lane sums for every tap stay in registers while the channel's
-  // plane streams past. (The lane sums of all channels are small: FH * FW * C * M vectors.)
-  dw.parallel(a.d);
-  dw.update(0).reorder(col_lane, a.kw, a.kh, a.d).parallel(a.d);
-  per_lane.compute_root().reorder_storage(lane, a.kw, a.kh, a.d).vectorize(lane).parallel(a.d);
-  const Expr plain = a.multiplier == 1 && a.dilation_rows == 1 && a.dilation_cols == 1;
+  // One parallel task per vector of output channels, over every image in order.
+  dw.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).parallel(d_outer);
+  // `order`: the stage's loops inside the block, innermost first.
+  const auto per_block = [&](Halide::Stage stage, std::vector<Halide::VarOrRVar> order) {
+    order.push_back(d_outer);
+    stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).reorder(order).vectorize(d_inner).parallel(d_outer);
+  };
+  // Per image, the block's planes of both tensors are copied into a channel-innermost buffer (reading
+  // each plane row contiguously, writing whole channel vectors), so the sweep over the image gets one
+  // vector per position as in NHWC, from L2. Whole vectors of channels are staged, the sources' clamped
+  // channel index keeping the last block inside the tensors.
+  for (Halide::Func source : {a.input_source, a.out_backprop_source}) {
+    const std::vector<Var> v = source.args();  // (w, h, c, n)
+    source.compute_at(dw, r.z)
+        .reorder_storage(v[2], v[0], v[1], v[3])
+        .bound_extent(v[2], lanes)
+        .reorder(v[2], v[0], v[1], v[3])
+        .unroll(v[2])
+        .vectorize(v[0], lanes, TailStrategy::GuardWithIf);
+  }
+  // 3x3 and 5x5 with constant strides (and multiplier 1 or, for 3x3, 2): each image's sums are their own
+  // reduction, FH * FW accumulators per vector kept in registers along the image, the column edges peeled
+  // off by Halide.
+  const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
   for (int taps : {3, 5}) {
     for (int stride : {1, 2}) {
-      Halide::Stage stage =
-          per_lane.update().specialize(a.filter_cols() == taps && a.filter_rows() == taps && a.stride == stride && plain);
-      if (taps == 3) {  // 9 accumulators fit in registers: one pass over the plane
-        stage.reorder(lane, a.kw, a.kh, col_outer, a.rows.y, a.rows.z, a.d)
-            .vectorize(lane)
-            .unroll(a.kw)
-            .unroll(a.kh)
-            .parallel(a.d);
-      } else {  // 25 do not: one pass per filter row, 5 accumulators each
-        stage.reorder(lane, a.kw, col_outer, a.rows.y, a.rows.z, a.kh, a.d)
-            .vectorize(lane)
-            .unroll(a.kw)
-            .parallel(a.d);
+      for (int multiplier : {1, 2}) {
+        if (taps == 5 && multiplier != 1) continue;
+        Halide::Stage stage = dw.update(0).specialize(a.filter_cols() == taps && a.filter_rows() == taps &&
+                                                      a.stride == stride && a.multiplier == multiplier && undilated);
+        Halide::Func image_sums = stage.rfactor(r.z, image);
+        per_block(stage, {d_inner, a.kw, a.kh, r.z});
+        image_sums.compute_at(dw, r.z).vectorize(a.d).unroll(a.kw).unroll(a.kh);
+        image_sums.update().reorder(a.d, a.kw, a.kh, r.x, r.y).vectorize(a.d).unroll(a.kw).unroll(a.kh);
       }
     }
   }
-  per_lane.update()
-      .reorder(lane, a.kw, a.kh, col_outer, a.rows.y, a.rows.z, a.d)
-      .vectorize(lane)
-      .parallel(a.d);
+  // Other filters accumulate into the block's part of the result, in L1; a constant multiplier turns the
+  // channel index d / M into a dense load and a shuffle instead of a gather.
+  const std::vector<Halide::VarOrRVar> sweep = {d_inner, a.kw, a.kh, r.x, r.y, r.z};
+  for (int multiplier : {1, 2, 4}) per_block(dw.update(0).specialize(a.multiplier == multiplier), sweep);
+  per_block(dw.update(0), sweep);
 }
 
 }  // namespace codegen

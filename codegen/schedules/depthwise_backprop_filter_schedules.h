@@ -21,10 +21,10 @@ namespace codegen {
 // (two vectors of channels, filter row) with the accumulators in registers.
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// NCHW on a CPU: one parallel task per output channel; the reduction along each row is vectorised with
-// one partial sum per vector lane (all taps' accumulators in registers), the lanes added up in order at
-// the end.
-void ScheduleCpuWidthLanes(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
+// NCHW on a CPU: one parallel task per vector of output channels, over the images in order. Each image's
+// planes for those channels are copied channel-innermost into a buffer in L2 and swept like NHWC, with
+// the 3x3 and 5x5 accumulators in registers.
+void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // Either layout on a GPU (CUDA, OpenCL): partial sums over row chunks, one thread per (channel, tap,
 // chunk) summing its rows in order, then one thread per (channel, tap) adding the chunks in order.

@@ -19,7 +19,7 @@ namespace codegen {
 
 enum class DepthwiseBackpropFilterSchedule {
   kCpuChannelTaps,  // "cpu_channel_taps": NHWC on a CPU
-  kCpuWidthLanes,   // "cpu_width_lanes": NCHW on a CPU
+  kCpuChannelBlocks,  // "cpu_channel_blocks": NCHW on a CPU
   kGpuRowChunks,    // "gpu_row_chunks": either layout on CUDA or OpenCL
 };
 
