@@ -21,7 +21,7 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
     stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).reorder(order).vectorize(d_inner).parallel(d_outer);
   };
   // Per image, the block's planes of both tensors are copied into a channel-innermost buffer (reading
-  // each plane row contiguously, writing whole channel vectors), so the sweep over the image gets one
+  // each plane row contiguously, a short row's tail with masked loads; writing whole channel vectors), so the sweep over the image gets one
   // vector per position as in NHWC, from L2. Whole vectors of channels are staged, the sources' clamped
   // channel index keeping the last block inside the tensors.
   for (Halide::Func source : {a.input_source, a.out_backprop_source}) {
@@ -31,7 +31,7 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
         .bound_extent(v[2], lanes)
         .reorder(v[2], v[0], v[1], v[3])
         .unroll(v[2])
-        .vectorize(v[0], lanes, TailStrategy::GuardWithIf);
+        .vectorize(v[0], lanes, TailStrategy::Predicate);
   }
   // 3x3 and 5x5 with constant strides (and multiplier 1 or, for 3x3, 2): each image's sums are their own
   // reduction, FH * FW accumulators per vector kept in registers along the image, the column edges peeled
