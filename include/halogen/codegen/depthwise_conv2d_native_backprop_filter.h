@@ -18,9 +18,9 @@ namespace halogen {
 namespace codegen {
 
 enum class DepthwiseBackpropFilterSchedule {
-  kCpuChannelTaps,  // "cpu_channel_taps": NHWC on a CPU
+  kCpuChannelTaps,    // "cpu_channel_taps": NHWC on a CPU
   kCpuChannelBlocks,  // "cpu_channel_blocks": NCHW on a CPU
-  kGpuRowChunks,    // "gpu_row_chunks": either layout on CUDA or OpenCL
+  kGpuRowChunks,      // "gpu_row_chunks": either layout on CUDA or OpenCL
 };
 
 const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule);
