@@ -11,14 +11,23 @@ using Halide::Var;
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
   const int lanes = target.natural_vector_size(a.input.type());
-  RVar rows("rows"), chunk("chunk"), row("row");
-  Var u("u"), v("v"), d_outer("d_outer"), d_inner("d_inner"), d_vector("d_vector"), d_lane("d_lane");
+  RVar image_chunk("image_chunk"), image("image"), row_chunk("row_chunk"), row("row");
+  Var u("u"), v("v"), w("w"), y("y"), z("z"), d_outer("d_outer"), d_inner("d_inner"), d_vector("d_vector"), d_lane("d_lane");
 
-  // Partial sums over fixed chunks of (batch, row), one parallel task each, combined in chunk order.
-  dw.update(0).fuse(a.rows.y, a.rows.z, rows).split(rows, chunk, row, a.rows_per_chunk, TailStrategy::GuardWithIf);
-  Halide::Func partial = dw.update(0).rfactor(chunk, u);
+  // Partial sums over fixed chunks of rows, one parallel task each, combined in chunk order. A chunk holds
+  // whole images, or for a small batch a band of one image's rows: either way the rows inside it are a
+  // plain (image, row) loop nest, so per row the kernel neither divides a fused index nor lets bounds
+  // inference widen a row's footprint to the whole image. rows_per_chunk (batch x rows / 16) fixes both.
+  const Expr out_rows = a.out_backprop.dim(2).extent();
+  const Expr images_per_chunk = Halide::max(a.rows_per_chunk / out_rows, 1);
+  const Expr rows_per_band = Halide::min(a.rows_per_chunk, out_rows);
+  dw.update(0)
+      .split(a.rows.z, image_chunk, image, images_per_chunk, TailStrategy::GuardWithIf)
+      .split(a.rows.y, row_chunk, row, rows_per_band, TailStrategy::GuardWithIf)
+      .reorder(a.rows.x, row, image, row_chunk, image_chunk);
+  Halide::Func partial = dw.update(0).rfactor({{image_chunk, u}, {row_chunk, w}});
   partial.compute_root();
-  partial.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).parallel(u);
+  partial.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).fuse(w, u, z).parallel(z);
 
   // Accumulators in L1: per output position, each vector of channels loads its out_backprop vector once
   // and applies it to every tap, so each row streams past once, contiguously, with all its channels. The
@@ -26,9 +35,10 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // bound by memory bandwidth anyway.
   const auto sweep_in_l1 = [&](Halide::Stage stage, bool unroll_taps) {
     stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
-        .reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row, u)
+        .reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row, image, w, u)
         .vectorize(d_inner)
-        .parallel(u);
+        .fuse(w, u, z)
+        .parallel(z);
     if (unroll_taps) stage.unroll(a.kw).unroll(a.kh);
   };
   // Accumulators in registers: 25 taps do too much arithmetic per byte for the L1 sweep (two loads and a
@@ -36,12 +46,13 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // (two vectors of channels, filter row): 2 * FW accumulators that stay in registers along the row, one
   // load per multiply-add, the row still in L1 from the previous filter row.
   const auto sweep_in_registers = [&](Halide::Stage stage) {
-    Halide::Func row_sums = stage.rfactor(row, v);
+    Halide::Func row_sums = stage.rfactor({{row, v}, {image, y}});
     stage.split(a.d, d_outer, d_inner, 2 * lanes, TailStrategy::RoundUp)
-        .reorder(d_inner, a.kw, a.kh, d_outer, row, u)
+        .reorder(d_inner, a.kw, a.kh, d_outer, row, image, w, u)
         .vectorize(d_inner)
         .unroll(a.kw)
-        .parallel(u);
+        .fuse(w, u, z)
+        .parallel(z);
     row_sums.compute_at(partial, a.kh)
         .split(a.d, d_vector, d_lane, lanes)
         .vectorize(d_lane)
@@ -75,7 +86,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   dw.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).parallel(d_outer);
   dw.update(0)
       .split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
-      .reorder(d_inner, chunk, a.kw, a.kh, d_outer)
+      .reorder(d_inner, row_chunk, image_chunk, a.kw, a.kh, d_outer)
       .vectorize(d_inner)
       .parallel(d_outer);
 }

@@ -10,10 +10,14 @@
 namespace halogen {
 namespace work_split {
 
-// Rows (batch x output rows) per partial sum: 16 chunks on a CPU, 256 on a GPU.
+// Rows (batch x output rows) per partial sum: 16 chunks on a CPU, 256 on a GPU. A CPU chunk also keeps at
+// least 8 rows (or all of them): a band of a small batch's image reads FH - stride rows beyond its own, so
+// one-row bands of a 5x5 filter would read the input five times (14x14x672 at batch 1: 0.47 -> 0.37 ms).
 inline int32_t RowsPerChunk(bool gpu, int64_t total_rows) {
   const int64_t chunks = gpu ? 256 : 16;
+  const int64_t min_cpu_rows = total_rows < 8 ? total_rows : 8;
   int64_t rows = (total_rows + chunks - 1) / chunks;
+  if (!gpu && rows < min_cpu_rows) rows = min_cpu_rows;
   if (rows < 1) rows = 1;
   return static_cast<int32_t>(rows > 0x7fffffff ? 0x7fffffff : rows);
 }
