@@ -43,8 +43,10 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   };
   // Accumulators in registers: 25 taps do too much arithmetic per byte for the L1 sweep (two loads and a
   // store per multiply-add). Each row's sums become their own reduction over the columns, computed per
-  // (two vectors of channels, filter row): 2 * FW accumulators that stay in registers along the row, one
-  // load per multiply-add, the row still in L1 from the previous filter row.
+  // (two vectors of channels, filter row): 2 * FW accumulators that stay in registers along the row, the
+  // row still in L1 from the previous filter row. Two columns per step share their input loads (a 5-tap
+  // row needs 6 input vectors for 10 multiply-adds instead of 10): 12-14% faster than one column, while
+  // four or more columns spill.
   const auto sweep_in_registers = [&](Halide::Stage stage) {
     Halide::Func row_sums = stage.rfactor({{row, v}, {image, y}});
     stage.split(a.d, d_outer, d_inner, 2 * lanes, TailStrategy::RoundUp)
@@ -59,12 +61,15 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
         .unroll(d_vector)
         .unroll(a.kw)
         .unroll(a.kh);
+    RVar column_pair("column_pair"), column("column");
     row_sums.update()
         .split(a.d, d_vector, d_lane, lanes)
-        .reorder(d_lane, d_vector, a.kw, a.kh, a.rows.x)
+        .split(a.rows.x, column_pair, column, 2, TailStrategy::GuardWithIf)
+        .reorder(d_lane, d_vector, a.kw, column, a.kh, column_pair)
         .vectorize(d_lane)
         .unroll(d_vector)
         .unroll(a.kw)
+        .unroll(column)
         .unroll(a.kh);
   };
   // Constant strides let Halide peel the column edges off the column loop; constant multipliers turn the
