@@ -15,10 +15,11 @@
 namespace halogen {
 namespace codegen {
 
-// NHWC on a CPU. The rows are split into fixed chunks of (batch, row), one parallel task each, combined
-// in order. Inside a chunk, 3x3 and other filters sweep each row once with all of its channels and keep
-// the accumulators in L1; 5x5 filters (stride 1 or 2, depth a multiple of two vectors) sum each row per
-// (two vectors of channels, filter row) with the accumulators in registers.
+// NHWC on a CPU. The rows are split into fixed chunks of whole images (or, for a small batch, bands of
+// one image's rows), one parallel task each, combined in order. Inside a chunk, 3x3 and other filters
+// sweep each row once with all of its channels and keep the accumulators in L1; 5x5 filters (stride 1 or
+// 2, depth a multiple of two vectors) sum each row per (two vectors of channels, filter row), two columns
+// per step, with the accumulators in registers.
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // NCHW on a CPU: one parallel task per vector of output channels, over the images in order. Each image's
