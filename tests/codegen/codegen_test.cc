@@ -114,6 +114,26 @@ testing::RandomCase PaddedCase(DataFormat format, int64_t k, int stride) {
   return c;
 }
 
+// A SAME case with a k x k filter, stride and multiplier on n x h x w x c, in `format`.
+testing::RandomCase SameCase(DataFormat format, int64_t k, int stride, int64_t multiplier, int64_t n, int64_t h,
+                             int64_t w, int64_t c_in) {
+  testing::RandomCase c;
+  const bool nhwc = format == DataFormat::kNHWC;
+  c.strides = nhwc ? std::vector<int>{1, stride, stride, 1} : std::vector<int>{1, 1, stride, stride};
+  c.padding = "SAME";
+  c.attrs = ops::DepthwiseConv2dNativeBackpropFilter::DataFormat(nhwc ? "NHWC" : "NCHW");
+  DepthwiseConvParams params;
+  params.format = format;
+  params.stride = stride;
+  const int64_t sizes[] = {k, k, c_in, multiplier};
+  const int64_t out_h = (h + stride - 1) / stride, out_w = (w + stride - 1) / stride;
+  const TensorShape x = nhwc ? TensorShape{n, h, w, c_in} : TensorShape{n, c_in, h, w};
+  const TensorShape dy = nhwc ? TensorShape{n, out_h, out_w, c_in * multiplier}
+                              : TensorShape{n, c_in * multiplier, out_h, out_w};
+  c.geometry = *ComputeDepthwiseConvGeometry(params, x, sizes, dy);
+  return c;
+}
+
 // Positive values in [0.5, 1), +Inf where `infinite(h, w)` holds; [N, H, W, C] positions in `format`.
 Tensor PositiveWithInfinities(const TensorShape& shape, DataFormat format, std::mt19937_64& rng,
                               const std::function<bool(int64_t, int64_t)>& infinite) {
@@ -177,6 +197,37 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
       }
     }
   }
+}
+
+// The random cases have few channels, so most of the CPU schedules' specialisations (3x3 and 5x5, strides
+// 1 and 2, multipliers 1 and 2, a depth that is a multiple of two vectors, tensors small enough for the
+// register sweep or large enough for the L1 sweep, images split into bands or grouped into chunks) are
+// reached only by shapes like these.
+TEST_CASE("every CPU specialisation matches the direct definition") {
+  std::mt19937_64 rng(17);
+  struct Shape {
+    int64_t k;
+    int stride;
+    int64_t multiplier, n, h, w, c;
+  };
+  const Shape shapes[] = {
+      {3, 1, 1, 3, 13, 11, 32},  {3, 2, 1, 3, 13, 11, 32},  {3, 1, 2, 3, 13, 11, 16}, {3, 2, 2, 2, 12, 13, 16},
+      {5, 1, 1, 3, 13, 11, 32},  {5, 2, 1, 2, 14, 13, 32},  {3, 1, 1, 1, 64, 61, 48}, {3, 1, 1, 3, 64, 61, 96},
+      {3, 2, 1, 3, 64, 61, 96},  {5, 1, 1, 1, 29, 30, 64},
+  };
+  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+    for (const Shape& s : shapes) {
+      const testing::RandomCase c = SameCase(format, s.k, s.stride, s.multiplier, s.n, s.h, s.w, s.c);
+      const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
+      const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
+      INFO(DataFormatName(format) << " " << x.shape().DebugString() << " filter " << s.k << "x" << s.k << " m"
+                                  << s.multiplier << " stride " << s.stride);
+      absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
+      REQUIRE(got.status().ToString() == "OK");
+      REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, *got) == "");
+    }
+  }
+  RequireEachKernelCompiledOnce();
 }
 
 TEST_CASE("host kernels match the direct definition") { CheckAllLayoutsAndTypes(Target::kHost, 60); }
