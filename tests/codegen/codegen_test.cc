@@ -96,24 +96,6 @@ void CheckBitwiseDeterminism(Target target) {
   RequireEachKernelCompiledOnce();
 }
 
-// A SAME case of size k x k and stride s on 2 x 9 x 9 x 16, whose taps at the borders read padding.
-testing::RandomCase PaddedCase(DataFormat format, int64_t k, int stride) {
-  testing::RandomCase c;
-  const bool nhwc = format == DataFormat::kNHWC;
-  c.strides = nhwc ? std::vector<int>{1, stride, stride, 1} : std::vector<int>{1, 1, stride, stride};
-  c.padding = "SAME";
-  c.attrs = ops::DepthwiseConv2dNativeBackpropFilter::DataFormat(nhwc ? "NHWC" : "NCHW");
-  DepthwiseConvParams params;
-  params.format = format;
-  params.stride = stride;
-  const int64_t sizes[] = {k, k, 16, 1};
-  const int64_t out = (9 + stride - 1) / stride;
-  const TensorShape x = nhwc ? TensorShape{2, 9, 9, 16} : TensorShape{2, 16, 9, 9};
-  const TensorShape dy = nhwc ? TensorShape{2, out, out, 16} : TensorShape{2, 16, out, out};
-  c.geometry = *ComputeDepthwiseConvGeometry(params, x, sizes, dy);
-  return c;
-}
-
 // A SAME case with a k x k filter, stride and multiplier on n x h x w x c, in `format`.
 testing::RandomCase SameCase(DataFormat format, int64_t k, int stride, int64_t multiplier, int64_t n, int64_t h,
                              int64_t w, int64_t c_in) {
@@ -132,6 +114,11 @@ testing::RandomCase SameCase(DataFormat format, int64_t k, int stride, int64_t m
                               : TensorShape{n, c_in * multiplier, out_h, out_w};
   c.geometry = *ComputeDepthwiseConvGeometry(params, x, sizes, dy);
   return c;
+}
+
+// A SAME case of size k x k and stride s on 2 x 9 x 9 x 16, whose taps at the borders read padding.
+testing::RandomCase PaddedCase(DataFormat format, int64_t k, int stride) {
+  return SameCase(format, k, stride, 1, 2, 9, 9, 16);
 }
 
 // Positive values in [0.5, 1), +Inf where `infinite(h, w)` holds; [N, H, W, C] positions in `format`.
