@@ -32,14 +32,22 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // Accumulators in L1: per output position, each vector of channels loads its out_backprop vector once
   // and applies it to every tap, so each row streams past once, contiguously, with all its channels. The
   // chunk's accumulators (FH * FW * C * M values) stay in L1. This suits few taps, where the kernel is
-  // bound by memory bandwidth anyway.
+  // bound by memory bandwidth anyway. With the taps unrolled, two output rows share each step: a tap's
+  // accumulator takes both rows' products between one load and one store, and the rows' common input
+  // rows are loaded once (3x3 layers 3-23% faster; three or four rows were slower).
   const auto sweep_in_l1 = [&](Halide::Stage stage, bool unroll_taps) {
-    stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
-        .reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row, image, w, u)
-        .vectorize(d_inner)
-        .fuse(w, u, z)
-        .parallel(z);
-    if (unroll_taps) stage.unroll(a.kw).unroll(a.kh);
+    stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf);
+    if (unroll_taps) {
+      RVar row_pair("row_pair"), row_in_pair("row_in_pair");
+      stage.split(row, row_pair, row_in_pair, 2, TailStrategy::GuardWithIf)
+          .reorder(d_inner, a.kw, a.kh, row_in_pair, d_outer, a.rows.x, row_pair, image, w, u)
+          .unroll(row_in_pair)
+          .unroll(a.kw)
+          .unroll(a.kh);
+    } else {
+      stage.reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row, image, w, u);
+    }
+    stage.vectorize(d_inner).fuse(w, u, z).parallel(z);
   };
   // Accumulators in registers: 25 taps do too much arithmetic per byte for the L1 sweep (two loads and a
   // store per multiply-add). Each row's sums become their own reduction over the columns, computed per
