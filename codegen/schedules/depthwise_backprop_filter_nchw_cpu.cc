@@ -36,8 +36,8 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
         .vectorize(v[0], lanes, TailStrategy::PredicateLoads);
   }
   // 3x3 and 5x5 with constant strides (and multiplier 1 or, for 3x3, 2): each image's sums are their own
-  // reduction, FH * FW accumulators per vector kept in registers along the image, the column edges peeled
-  // off by Halide. The sums' extents are stated as constants: otherwise their buffer has run-time
+  // reduction, with the accumulators in registers along the image (3x3: all 9 taps per vector; 5x5: one
+  // filter row at a time), the column edges peeled off by Halide. The sums' extents are stated as constants: otherwise their buffer has run-time
   // strides and every multiply-add goes through memory.
   const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
   for (int taps : {3, 5}) {
@@ -48,6 +48,20 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
                                                       a.stride == stride && a.multiplier == multiplier && undilated);
         Halide::Func image_sums = stage.rfactor(r.z, image);
         per_block(stage, {d_inner, a.kw, a.kh, r.z});
+        if (taps == 5) {
+          // 25 accumulators would spill: sum each filter row on its own sweep of the staged image, two
+          // columns per step sharing their input loads, as in NHWC (13-20% faster).
+          Halide::RVar column_pair("column_pair"), column("column");
+          image_sums.compute_at(dw, a.kh).bound_extent(a.d, lanes).bound_extent(a.kw, taps).vectorize(a.d).unroll(a.kw);
+          image_sums.update()
+              .split(r.x, column_pair, column, 2, TailStrategy::GuardWithIf)
+              .reorder(a.d, a.kw, column, a.kh, column_pair, r.y)
+              .vectorize(a.d)
+              .unroll(a.kw)
+              .unroll(column)
+              .unroll(a.kh);
+          continue;
+        }
         image_sums.compute_at(dw, r.z)
             .bound_extent(a.d, lanes)
             .bound_extent(a.kw, taps)
