@@ -18,7 +18,10 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
   // `order`: the stage's loops inside the block, innermost first.
   const auto per_block = [&](Halide::Stage stage, std::vector<Halide::VarOrRVar> order) {
     order.push_back(d_outer);
-    stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).reorder(order).vectorize(d_inner).parallel(d_outer);
+    stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
+        .reorder(order)
+        .vectorize(d_inner)
+        .parallel(d_outer);
   };
   // Per image, the block's planes of both tensors are copied into a channel-innermost buffer (reading
   // each plane row contiguously, a short row's tail with masked loads; writing whole channel vectors), so
@@ -37,8 +40,8 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
   }
   // 3x3 and 5x5 with constant strides (and multiplier 1 or, for 3x3, 2): each image's sums are their own
   // reduction, with the accumulators in registers along the image (3x3: all 9 taps per vector; 5x5: one
-  // filter row at a time), the column edges peeled off by Halide. The sums' extents are stated as constants: otherwise their buffer has run-time
-  // strides and every multiply-add goes through memory.
+  // filter row at a time), the column edges peeled off by Halide. The sums' extents are stated as
+  // constants: otherwise their buffer has run-time strides and every multiply-add goes through memory.
   const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
   for (int taps : {3, 5}) {
     for (int stride : {1, 2}) {
@@ -52,7 +55,11 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
           // 25 accumulators would spill: sum each filter row on its own sweep of the staged image, two
           // columns per step sharing their input loads, as in NHWC (13-20% faster).
           Halide::RVar column_pair("column_pair"), column("column");
-          image_sums.compute_at(dw, a.kh).bound_extent(a.d, lanes).bound_extent(a.kw, taps).vectorize(a.d).unroll(a.kw);
+          image_sums.compute_at(dw, a.kh)
+              .bound_extent(a.d, lanes)
+              .bound_extent(a.kw, taps)
+              .vectorize(a.d)
+              .unroll(a.kw);
           image_sums.update()
               .split(r.x, column_pair, column, 2, TailStrategy::GuardWithIf)
               .reorder(a.d, a.kw, column, a.kh, column_pair, r.y)

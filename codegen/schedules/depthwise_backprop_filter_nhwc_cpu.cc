@@ -12,7 +12,8 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   Halide::Func& dw = a.filter_grad;
   const int lanes = target.natural_vector_size(a.input.type());
   RVar image_chunk("image_chunk"), image("image"), row_chunk("row_chunk"), row("row");
-  Var u("u"), v("v"), w("w"), y("y"), z("z"), d_outer("d_outer"), d_inner("d_inner"), d_vector("d_vector"), d_lane("d_lane");
+  Var u("u"), v("v"), w("w"), y("y"), z("z");
+  Var d_outer("d_outer"), d_inner("d_inner"), d_vector("d_vector"), d_lane("d_lane");
 
   // Partial sums over fixed chunks of rows, one parallel task each, combined in chunk order. A chunk holds
   // whole images, or for a small batch a band of one image's rows: either way the rows inside it are a
@@ -34,7 +35,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // chunk's accumulators (FH * FW * C * M values) stay in L1. This suits few taps, where the kernel is
   // bound by memory bandwidth anyway. With the taps unrolled, two output rows share each step: a tap's
   // accumulator takes both rows' products between one load and one store, and the rows' common input
-  // rows are loaded once (3x3 layers 3-23% faster; three or four rows were slower).
+  // rows are loaded once (3x3 layers 1-18% faster at batch 32; three or four rows were slower).
   const auto sweep_in_l1 = [&](Halide::Stage stage, bool unroll_taps) {
     stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf);
     if (unroll_taps) {
@@ -87,8 +88,10 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // A problem whose tensors fit in a few MiB (batch 1 of a MobileNet layer) reads them from DRAM in a
   // fraction of the time its arithmetic takes, so it is better served by the register sweep, which does
   // no stores per multiply-add; a larger one streams its rows, which the L1 sweep reads contiguously.
-  // Measured on the 2-core benchmark machine, 3x3 at 56x56x144: batch 1 (3.6 MB) 0.38 vs 0.44 ms, batch 2
-  // (7.2 MB) 0.70 vs 0.64 ms; every batch-1 MobileNetV2 layer was 5-35% faster. A tuner parameter.
+  // Measured on the 2-core benchmark machine against the L1 sweep with row pairs, 3x3 at 56x56x144: batch 1
+  // (3.6 MB) 0.34 vs 0.37 ms, batch 2 (7.2 MB) 0.70 vs 0.64 ms (before row pairs); at batch 1 14x14x576
+  // gains too (0.15 vs 0.18 ms) while 112x112x32 and 28x28x192 stride 2 lose a little (0.29 vs 0.26 and
+  // 0.13 vs 0.11 ms). The threshold, or a per-shape choice, is a tuner parameter.
   const auto tensor_bytes = [&](const Halide::ImageParam& t) {
     Expr bytes = Halide::cast<int64_t>(t.type().bytes());
     for (int i = 0; i < 4; ++i) bytes *= Halide::cast<int64_t>(t.dim(i).extent());
