@@ -22,7 +22,8 @@ for target in npy pins op; do
   # them in the disk cache, so the timed run spends its time fuzzing. A crash there shows up again in the
   # timed run, which starts with the same corpus.
   if [ "$target" = op ]; then
-    build/fuzz/tests/fuzz/op_fuzz "$work/op" -runs=0 >"$work/op-warmup.log" 2>&1 || true
+    build/fuzz/tests/fuzz/op_fuzz "$work/op" -runs=0 -artifact_prefix="$work/op_warmup_" >"$work/op-warmup.log" 2>&1 ||
+      true
   fi
   log="$work/$target.log"
   if build/fuzz/tests/fuzz/${target}_fuzz "$work/$target" -max_total_time="$seconds" -print_final_stats=1 \
