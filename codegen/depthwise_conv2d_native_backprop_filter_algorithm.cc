@@ -46,7 +46,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   channels[2] = Halide::Range(0, a.input.dim(2).extent());
   a.input_source = nhwc ? Func(a.input) : Halide::BoundaryConditions::repeat_edge(a.input, channels);
   channels[2] = Halide::Range(0, a.out_backprop.dim(2).extent());
-  a.out_backprop_source = nhwc ? Func(a.out_backprop) : Halide::BoundaryConditions::repeat_edge(a.out_backprop, channels);
+  a.out_backprop_source =
+      nhwc ? Func(a.out_backprop) : Halide::BoundaryConditions::repeat_edge(a.out_backprop, channels);
   const auto dy_at = [&](const Expr& ow, const Expr& oh, const Expr& n) {
     return nhwc ? a.out_backprop_source(a.d, ow, oh, n) : a.out_backprop_source(ow, oh, a.d, n);
   };

@@ -13,8 +13,7 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
   RVar rows("rows"), chunk("chunk"), row("row");
   Var u("u"), taps("taps"), d_block("d_block"), d_thread("d_thread");
 
-  dw.update(0).fuse(a.rows.y, a.rows.z, rows).split(rows, chunk, row, a.rows_per_chunk,
-                                                            TailStrategy::GuardWithIf);
+  dw.update(0).fuse(a.rows.y, a.rows.z, rows).split(rows, chunk, row, a.rows_per_chunk, TailStrategy::GuardWithIf);
   Halide::Func partial = dw.update(0).rfactor(chunk, u);
   partial.compute_root().bound(u, 0, a.chunks);
   partial.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)

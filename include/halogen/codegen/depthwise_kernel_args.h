@@ -38,6 +38,11 @@ inline void Dense(halide_dimension_t* dims, int count, const int32_t* extents) {
     stride *= extents[i];
   }
 }
+inline int64_t Elements(const halide_buffer_t& b) {
+  int64_t count = 1;
+  for (int i = 0; i < b.dimensions; ++i) count *= b.dim[i].extent;
+  return count;
+}
 inline void Buffer(halide_buffer_t* b, void* data, halide_type_t type, halide_dimension_t* dims, int count) {
   *b = halide_buffer_t();
   b->host = static_cast<uint8_t*>(data);
@@ -82,14 +87,6 @@ void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* o
   args->rows_per_chunk = work_split::RowsPerChunk(gpu, total_rows);
   args->chunks = work_split::ChunkCount(total_rows, args->rows_per_chunk);
 }
-
-namespace kernel_args_internal {
-inline int64_t Elements(const halide_buffer_t& b) {
-  int64_t count = 1;
-  for (int i = 0; i < b.dimensions; ++i) count *= b.dim[i].extent;
-  return count;
-}
-}  // namespace kernel_args_internal
 
 // Calls `kernel` (a generated function or a JIT callable wrapper) with the arguments in the generated
 // kernels' order. An empty input or out_backprop makes the whole gradient zero; the kernel, whose padding
