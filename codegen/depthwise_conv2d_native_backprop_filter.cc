@@ -22,10 +22,12 @@ namespace {
 
 constexpr DepthwiseBackpropFilterSchedule kAllSchedules[] = {DepthwiseBackpropFilterSchedule::kCpuChannelTaps,
                                                              DepthwiseBackpropFilterSchedule::kCpuChannelBlocks,
-                                                             DepthwiseBackpropFilterSchedule::kGpuRowChunks};
+                                                             DepthwiseBackpropFilterSchedule::kGpuRowChunks,
+                                                             DepthwiseBackpropFilterSchedule::kGpuRegisterTaps};
 
 bool IsGpuSchedule(DepthwiseBackpropFilterSchedule schedule) {
-  return schedule == DepthwiseBackpropFilterSchedule::kGpuRowChunks;
+  return schedule == DepthwiseBackpropFilterSchedule::kGpuRowChunks ||
+         schedule == DepthwiseBackpropFilterSchedule::kGpuRegisterTaps;
 }
 
 Halide::Pipeline BuildPipeline(DataType dtype, DataFormat format, const Halide::Target& target,
@@ -120,6 +122,9 @@ void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFi
     case DepthwiseBackpropFilterSchedule::kGpuRowChunks:
       ScheduleGpuRowChunks(a, target);
       break;
+    case DepthwiseBackpropFilterSchedule::kGpuRegisterTaps:
+      ScheduleGpuRegisterTaps(a, target);
+      break;
   }
 }
 
@@ -128,6 +133,7 @@ const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule) {
     case DepthwiseBackpropFilterSchedule::kCpuChannelTaps: return "cpu_channel_taps";
     case DepthwiseBackpropFilterSchedule::kCpuChannelBlocks: return "cpu_channel_blocks";
     case DepthwiseBackpropFilterSchedule::kGpuRowChunks: return "gpu_row_chunks";
+    case DepthwiseBackpropFilterSchedule::kGpuRegisterTaps: return "gpu_register_taps";
   }
   return "?";
 }
@@ -137,7 +143,7 @@ absl::StatusOr<DepthwiseBackpropFilterSchedule> ParseSchedule(absl::string_view 
     if (name == ScheduleName(schedule)) return schedule;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown schedule '", name, "' (expected cpu_channel_taps, cpu_channel_blocks or gpu_row_chunks)"));
+      "unknown schedule '", name, "' (expected cpu_channel_taps, cpu_channel_blocks, gpu_row_chunks or gpu_register_taps)"));
 }
 
 DepthwiseBackpropFilterSchedule DefaultSchedule(DataFormat format, Target target) {

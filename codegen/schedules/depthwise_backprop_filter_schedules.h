@@ -31,6 +31,10 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
 // chunk) summing its rows in order, then one thread per (channel, tap) adding the chunks in order.
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
+// Either layout on a GPU: as gpu_row_chunks, but one thread per (channel, chunk) holds all 3x3 or 5x5 taps
+// in registers, so each input and gradient element is loaded once per thread instead of once per tap.
+void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
+
 // InvalidArgument for a GPU schedule on a CPU target or the reverse.
 absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, Target target);
 

@@ -29,16 +29,18 @@ void RequireEachKernelCompiledOnce() {
 }
 
 template <typename T>
-void CheckTargetAgainstDefinition(Target target, DataFormat format, uint64_t seed, int count) {
+void CheckTargetAgainstDefinition(Target target, DataFormat format, uint64_t seed, int count,
+                                  const std::string& schedule = "") {
   std::mt19937_64 rng(seed);
   SessionOptions options;
   options.target = target;
+  options.schedule = schedule;
   for (int i = 0; i < count; ++i) {
     const testing::RandomCase c = testing::DrawRandomCase(rng, format);
     const DepthwiseConvGeometry& g = c.geometry;
     const Tensor x = testing::RandomTensor<T>(testing::InputShape(g), rng);
     const Tensor dy = testing::RandomTensor<T>(testing::OutBackpropShape(g), rng);
-    INFO(TargetName(target) << " case " << i << ": " << x.shape().DebugString() << " filter " << g.filter_rows
+    INFO(TargetName(target) << " " << schedule << " case " << i << ": " << x.shape().DebugString() << " filter " << g.filter_rows
                             << "x" << g.filter_cols << " m" << g.multiplier << " stride " << g.stride
                             << " dilation " << g.dilation_rows << "," << g.dilation_cols << " " << c.padding << " "
                             << DataFormatName(format));
@@ -219,6 +221,33 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
 
 TEST_CASE("host kernels match the direct definition") { CheckAllLayoutsAndTypes(Target::kHost, 60); }
 TEST_CASE("host-opencl kernels match the direct definition") { CheckAllLayoutsAndTypes(Target::kHostOpenCL, 25); }
+
+// The GPU schedules other than the default, on PoCL: random cases (mostly filters other than 3x3 and 5x5,
+// the generic branch) and SAME cases that reach the 3x3 and 5x5 register branches, strides 1 and 2.
+TEST_CASE("host-opencl: gpu_register_taps matches the direct definition") {
+  const std::string schedule = "gpu_register_taps";
+  CheckTargetAgainstDefinition<float>(Target::kHostOpenCL, DataFormat::kNHWC, 20, 10, schedule);
+  CheckTargetAgainstDefinition<float>(Target::kHostOpenCL, DataFormat::kNCHW, 21, 10, schedule);
+  CheckTargetAgainstDefinition<double>(Target::kHostOpenCL, DataFormat::kNHWC, 22, 5, schedule);
+  std::mt19937_64 rng(23);
+  SessionOptions options;
+  options.target = Target::kHostOpenCL;
+  options.schedule = schedule;
+  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+    for (int64_t k : {3, 5}) {
+      for (int stride : {1, 2}) {
+        const testing::RandomCase c = SameCase(format, k, stride, stride, 3, 13, 11, 40);
+        const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
+        const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
+        INFO(DataFormatName(format) << " " << k << "x" << k << " stride " << stride);
+        absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, options);
+        REQUIRE(got.status().ToString() == "OK");
+        REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, *got) == "");
+      }
+    }
+  }
+  RequireEachKernelCompiledOnce();
+}
 
 TEST_CASE("host kernels are bitwise deterministic for any thread count") { CheckBitwiseDeterminism(Target::kHost); }
 TEST_CASE("host-opencl kernels are bitwise deterministic for any thread count") {

@@ -21,6 +21,7 @@ enum class DepthwiseBackpropFilterSchedule {
   kCpuChannelTaps,    // "cpu_channel_taps": NHWC on a CPU
   kCpuChannelBlocks,  // "cpu_channel_blocks": NCHW on a CPU
   kGpuRowChunks,      // "gpu_row_chunks": either layout on CUDA or OpenCL
+  kGpuRegisterTaps,   // "gpu_register_taps": either layout on CUDA or OpenCL, 3x3 and 5x5 taps in registers
 };
 
 const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule);
