@@ -147,7 +147,7 @@ absl::StatusOr<DepthwiseBackpropFilterSchedule> ParseSchedule(absl::string_view 
 }
 
 DepthwiseBackpropFilterSchedule DefaultSchedule(DataFormat format, Target target) {
-  if (IsGpuTarget(target)) return DepthwiseBackpropFilterSchedule::kGpuRowChunks;
+  if (IsGpuTarget(target)) return DepthwiseBackpropFilterSchedule::kGpuRegisterTaps;
   return format == DataFormat::kNHWC ? DepthwiseBackpropFilterSchedule::kCpuChannelTaps
                                      : DepthwiseBackpropFilterSchedule::kCpuChannelBlocks;
 }

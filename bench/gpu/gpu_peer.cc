@@ -45,7 +45,7 @@ const GpuKernel kKernels[] = {
 #undef HALOGEN_GPU_KERNEL
 
 // The schedule `halogen::codegen::DefaultSchedule` gives a GPU target.
-constexpr const char* kDefaultSchedule = "gpu_row_chunks";
+constexpr const char* kDefaultSchedule = "gpu_register_taps";
 
 // Halide's CUDA runtime runs in the context the CUDA runtime API made current (the device's primary
 // context), so its kernels and cuDNN's share buffers and the default stream.
@@ -179,11 +179,13 @@ void Emit(const Context& ctx, const Record& r, double max_error) {
   const double gbs = s.bytes() / (r.timing.median_cold_ms * 1e6);
   std::string json = ToJson(r);
   json.pop_back();  // the closing brace: the GPU fields follow
+  char error_text[32] = "null";  // JSON has no NaN: an error not compared is null
+  if (!std::isnan(max_error)) std::snprintf(error_text, sizeof error_text, "%.3g", max_error);
   char extra[512];
   std::snprintf(extra, sizeof extra,
-                ", \"device\": \"%s\", \"max_error\": %.3g, \"roofline_gflops\": %.6g, \"percent_of_roofline\": %.4g, "
+                ", \"device\": \"%s\", \"max_error\": %s, \"roofline_gflops\": %.6g, \"percent_of_roofline\": %.4g, "
                 "\"percent_of_bandwidth\": %.4g, \"peak_gflops\": %.6g, \"bandwidth_gbs\": %.6g}",
-                ctx.device.c_str(), max_error, bound, 100 * gflops / bound, 100 * gbs / ctx.roofline.bandwidth_gbs,
+                ctx.device.c_str(), error_text, bound, 100 * gflops / bound, 100 * gbs / ctx.roofline.bandwidth_gbs,
                 ctx.roofline.peak_gflops, ctx.roofline.bandwidth_gbs);
   std::printf("%s%s\n", json.c_str(), extra);
   std::fflush(stdout);
@@ -201,7 +203,7 @@ double RunHalogen(const Context& ctx, const BenchShape& s, const std::string& la
   const int64_t total_rows = s.n * s.out_rows();
   const int32_t default_rows = halogen::work_split::RowsPerChunk(true, total_rows);
   std::vector<int32_t> candidates = {default_rows};
-  for (int32_t rows : {1, 2, 4, 8, 16, 32, 64}) {
+  for (int32_t rows : {1, 2, 4, 16, 64}) {
     if (rows != default_rows && rows <= total_rows) candidates.push_back(rows);
   }
   const int64_t depth = s.c * s.m;
