@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -293,6 +294,19 @@ absl::StatusOr<PeerArgs> ParsePeerArgs(int argc, char** argv) {
   }
   if (args.shapes.empty()) return absl::InvalidArgumentError("usage: --shapes FILE [--threads N] [--runs R]");
   return args;
+}
+
+bool LoadPeerInputs(int argc, char** argv, PeerArgs* args, std::vector<BenchShape>* shapes) {
+  absl::StatusOr<PeerArgs> parsed = ParsePeerArgs(argc, argv);
+  absl::StatusOr<std::vector<BenchShape>> read =
+      parsed.ok() ? ReadShapeFile(parsed->shapes) : absl::StatusOr<std::vector<BenchShape>>(parsed.status());
+  if (!read.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(read.status().message()).c_str());
+    return false;
+  }
+  *args = *parsed;
+  *shapes = *read;
+  return true;
 }
 
 }  // namespace bench

@@ -71,6 +71,9 @@ struct PeerArgs {
 };
 absl::StatusOr<PeerArgs> ParsePeerArgs(int argc, char** argv);
 
+// A peer program's start: its arguments and the shapes they name, or false after an "error:" line.
+bool LoadPeerInputs(int argc, char** argv, PeerArgs* args, std::vector<BenchShape>* shapes);
+
 }  // namespace bench
 }  // namespace halogen
 

@@ -71,29 +71,22 @@ Record Run(const BenchShape& s, const std::string& layout, const PeerArgs& args,
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::StatusOr<PeerArgs> args = ParsePeerArgs(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(args.status().message()).c_str());
-    return 2;
-  }
-  absl::StatusOr<std::vector<BenchShape>> shapes = ReadShapeFile(args->shapes);
-  if (!shapes.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(shapes.status().message()).c_str());
-    return 2;
-  }
+  PeerArgs args;
+  std::vector<BenchShape> shapes;
+  if (!LoadPeerInputs(argc, argv, &args, &shapes)) return 2;
   // Both builds' threading runtimes (OpenMP for Debian's, TBB for the wheel) size their pools from the
   // process's CPU mask, so restricting it gives each the requested thread count.
   cpu_set_t mask;
   CPU_ZERO(&mask);
-  for (int cpu = 0; cpu < args->threads; ++cpu) CPU_SET(cpu, &mask);
+  for (int cpu = 0; cpu < args.threads; ++cpu) CPU_SET(cpu, &mask);
   sched_setaffinity(0, sizeof(mask), &mask);
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
   const std::string impl = DNNL_VERSION_MAJOR >= 3 ? "onednn" : "onednn-2.6";
-  for (const BenchShape& s : *shapes) {
-    for (const std::string& layout : args->layouts) {
+  for (const BenchShape& s : shapes) {
+    for (const std::string& layout : args.layouts) {
       try {
-        Record r = Run(s, layout, *args, engine, stream);
+        Record r = Run(s, layout, args, engine, stream);
         r.impl = impl;
         std::printf("%s\n", ToJson(r).c_str());
         std::fflush(stdout);

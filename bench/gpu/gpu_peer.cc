@@ -373,21 +373,14 @@ double RunCudnn(const Context& ctx, const BenchShape& s, const std::string& layo
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::StatusOr<PeerArgs> args = ParsePeerArgs(argc, argv);
-  if (!args.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(args.status().message()).c_str());
-    return 2;
-  }
-  absl::StatusOr<std::vector<BenchShape>> shapes = ReadShapeFile(args->shapes);
-  if (!shapes.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(shapes.status().message()).c_str());
-    return 2;
-  }
+  PeerArgs args;
+  std::vector<BenchShape> shapes;
+  if (!LoadPeerInputs(argc, argv, &args, &shapes)) return 2;
   if (!CudaOk(cudaSetDevice(0), "no usable CUDA device") || !CudaOk(cudaFree(nullptr), "CUDA initialisation")) {
     return 2;
   }
   Context ctx;
-  ctx.args = *args;
+  ctx.args = args;
   // The driver library, opened globally: Halide's runtime looks its functions up in the process first.
   void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
   auto get_current = driver ? reinterpret_cast<int (*)(void**)>(dlsym(driver, "cuCtxGetCurrent")) : nullptr;
@@ -419,7 +412,7 @@ int main(int argc, char** argv) {
   ctx.flush = &flush;
   ctx.workspace = &workspace;
 
-  for (const BenchShape& s : *shapes) {
+  for (const BenchShape& s : shapes) {
     const int64_t x_count = s.n * s.h * s.w * s.c, dy_count = s.n * s.out_rows() * s.out_cols() * s.c * s.m;
     std::vector<float> x(x_count), dy(dy_count);
     for (int64_t i = 0; i < x_count; ++i) x[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
@@ -431,7 +424,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: %s: cannot allocate its tensors on the GPU\n", s.name.c_str());
       return 2;
     }
-    for (const std::string& layout : args->layouts) {
+    for (const std::string& layout : args.layouts) {
       const bool nhwc = layout == "NHWC";
       const std::vector<float> x_in = nhwc ? x : ToNchw(x, s.n, s.h, s.w, s.c);
       const std::vector<float> dy_in = nhwc ? dy : ToNchw(dy, s.n, s.out_rows(), s.out_cols(), s.c * s.m);

@@ -7,6 +7,26 @@ using Halide::RVar;
 using Halide::TailStrategy;
 using Halide::Var;
 
+namespace {
+
+// The output: one thread per (channel, tap) zeroes it, then adds the last level's sums over `last` in order.
+void ScheduleFinalSum(DepthwiseBackpropFilterAlgorithm& a, const RVar& last) {
+  constexpr int kThreads = 32;
+  Var taps("taps"), d_block("d_block"), d_thread("d_thread");
+  a.filter_grad.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
+      .fuse(a.kw, a.kh, taps)
+      .gpu_blocks(d_block, taps)
+      .gpu_threads(d_thread);
+  a.filter_grad.update(0)
+      .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
+      .fuse(a.kw, a.kh, taps)
+      .reorder(last, d_thread, d_block, taps)
+      .gpu_blocks(d_block, taps)
+      .gpu_threads(d_thread);
+}
+
+}  // namespace
+
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
   constexpr int kThreads = 32;
@@ -28,16 +48,7 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
       .gpu_blocks(d_block, taps, u)
       .gpu_threads(d_thread);
 
-  dw.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
-      .fuse(a.kw, a.kh, taps)
-      .gpu_blocks(d_block, taps)
-      .gpu_threads(d_thread);
-  dw.update(0)
-      .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
-      .fuse(a.kw, a.kh, taps)
-      .reorder(chunk, d_thread, d_block, taps)
-      .gpu_blocks(d_block, taps)
-      .gpu_threads(d_thread);
+  ScheduleFinalSum(a, chunk);
 }
 
 void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
@@ -103,16 +114,7 @@ void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::
   sum_in_registers(group_sums, v, group_outer);
   sum_in_registers(total, w, group);
 
-  dw.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
-      .fuse(a.kw, a.kh, taps)
-      .gpu_blocks(d_block, taps)
-      .gpu_threads(d_thread);
-  dw.update(0)
-      .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
-      .fuse(a.kw, a.kh, taps)
-      .reorder(single, d_thread, d_block, taps)
-      .gpu_blocks(d_block, taps)
-      .gpu_threads(d_thread);
+  ScheduleFinalSum(a, single);
 }
 
 }  // namespace codegen
