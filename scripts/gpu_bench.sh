@@ -15,8 +15,13 @@ bundle="$root/build/gpu-bundle"
 case "${1:-}" in
   build)
     export PATH="$root/.venv/bin:$PATH"
-    command -v nvcc >/dev/null || { echo "error: nvcc not found: the GPU benchmark needs the CUDA toolkit" >&2; exit 2; }
-    [ -x "$root/build/release/halogen" ] || "$root/scripts/build.sh" release
+    if ! command -v nvcc >/dev/null; then
+      echo "error: nvcc not found: the GPU benchmark needs the CUDA toolkit" >&2
+      exit 2
+    fi
+    # The halogen command line generates the kernels: bring it up to date first.
+    if [ -d "$root/build/release" ]; then cmake --build "$root/build/release" --target halogen -j2 >/dev/null
+    else "$root/scripts/build.sh" release; fi
     cmake -S "$root/bench/gpu" -B "$root/build/gpu-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DHALOGEN_EXECUTABLE="$root/build/release/halogen" >/dev/null
     cmake --build "$root/build/gpu-bench" -j2
@@ -51,7 +56,8 @@ case "${1:-}" in
     echo "[gpu] AOT embedding check (tests/aot/two_kernels_main.cc):" | tee -a "$out/gpu-$stamp.log" >&2
     "$here/two_kernels" 2>&1 | tee -a "$out/gpu-$stamp.log" >&2 || echo "[gpu] AOT embedding check FAILED" >&2
     LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$here/halogen-bench-gpu" \
-      --shapes "$here/shapes.txt" --runs "${HALOGEN_GPU_RUNS:-20}" > "$out/gpu-$stamp.jsonl" 2> >(tee -a "$out/gpu-$stamp.log" >&2)
+      --shapes "$here/shapes.txt" --runs "${HALOGEN_GPU_RUNS:-20}" > "$out/gpu-$stamp.jsonl" \
+      2> >(tee -a "$out/gpu-$stamp.log" >&2)
     # One JSON list, like halogen bench's results.
     { echo "["; sed '$!s/$/,/' "$out/gpu-$stamp.jsonl"; echo "]"; } > "$out/gpu-$stamp.json"
     rm "$out/gpu-$stamp.jsonl"

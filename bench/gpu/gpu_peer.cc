@@ -7,7 +7,8 @@
 //
 // One JSON record per (shape, layout, implementation) on stdout; progress on stderr. `halogen-cuda` is the
 // default schedule with the default rows per chunk (depthwise_work_split.h), `halogen-cuda-sweep` every
-// (schedule, rows per chunk) tried, `cudnn` cuDNN's fastest algorithm in true float32 (FMA math, no TF32).
+// (schedule, rows per chunk) tried, `cudnn` cuDNN's fastest algorithm in true float32 (FMA math, no TF32),
+// each algorithm that runs timed here.
 #include <cuda_runtime.h>
 #include <dlfcn.h>
 #include <cudnn.h>
@@ -318,24 +319,41 @@ double RunCudnn(const Context& ctx, const BenchShape& s, const std::string& layo
                  "find algorithm")) {
       break;
     }
-    int chosen = -1;
-    for (int i = 0; i < returned && chosen < 0; ++i) {
-      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= ctx.workspace->bytes) chosen = i;
+    // Every algorithm that runs, each timed here: Find's own single timings are noisy enough that its first
+    // choice was at times several times slower than another algorithm (14x14x384 NHWC: 0.20 against 0.027
+    // ms between runs). The fastest cold median is cuDNN's figure, the most favourable reading for it.
+    const float one = 1, zero = 0;
+    Record best;
+    int best_algo = -1;
+    size_t best_memory = 0;
+    for (int i = 0; i < returned; ++i) {
+      if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > ctx.workspace->bytes) continue;
+      cudnnStatus_t status = CUDNN_STATUS_SUCCESS;
+      const auto launch = [&] {
+        if (status == CUDNN_STATUS_SUCCESS) {
+          status = cudnnConvolutionBackwardFilter(ctx.cudnn, &one, x_desc, x, dy_desc, dy, conv, perf[i].algo,
+                                                  ctx.workspace->ptr, perf[i].memory, &zero, w_desc, dw);
+        }
+      };
+      const Timing timing = TimeOnGpu(launch, ctx.args.runs, *ctx.flush);
+      if (status != CUDNN_STATUS_SUCCESS) continue;
+      if (best_algo < 0 || timing.median_cold_ms < best.timing.median_cold_ms) {
+        best.timing = timing;
+        best_algo = static_cast<int>(perf[i].algo);
+        best_memory = perf[i].memory;
+      }
     }
-    if (chosen < 0) {
+    if (best_algo < 0) {
       std::fprintf(stderr, "[gpu]   cudnn: no algorithm runs this shape\n");
       break;
     }
-    const cudnnConvolutionBwdFilterAlgo_t algo = perf[chosen].algo;
-    const float one = 1, zero = 0;
-    cudnnStatus_t status = CUDNN_STATUS_SUCCESS;
-    const auto launch = [&] {
-      if (status == CUDNN_STATUS_SUCCESS) {
-        status = cudnnConvolutionBackwardFilter(ctx.cudnn, &one, x_desc, x, dy_desc, dy, conv, algo,
-                                                ctx.workspace->ptr, perf[chosen].memory, &zero, w_desc, dw);
-      }
-    };
-    launch();
+    // The fastest algorithm's result, against the reference.
+    if (!CudnnOk(cudnnConvolutionBackwardFilter(ctx.cudnn, &one, x_desc, x, dy_desc, dy, conv,
+                                                static_cast<cudnnConvolutionBwdFilterAlgo_t>(best_algo),
+                                                ctx.workspace->ptr, best_memory, &zero, w_desc, dw),
+                 "backward filter")) {
+      break;
+    }
     cudaDeviceSynchronize();
     // cuDNN's filter is [C*M, FH, FW] in either format (one input channel per group).
     std::vector<float> got(s.fh * s.fw * depth);
@@ -344,16 +362,14 @@ double RunCudnn(const Context& ctx, const BenchShape& s, const std::string& layo
       const int64_t d = i % depth, tap = i / depth;
       return got[d * s.fh * s.fw + tap];
     }) : std::nan("");
-    Record r;
+    Record& r = best;
     r.shape = s;
     r.layout = layout;
     r.threads = 0;
     r.impl = "cudnn";
-    r.timing = TimeOnGpu(launch, ctx.args.runs, *ctx.flush);
-    if (!CudnnOk(status, "backward filter")) break;
     char note[256];
-    std::snprintf(note, sizeof note, "cuDNN %zu, algorithm %d, workspace %zu bytes%s", cudnnGetVersion(),
-                  static_cast<int>(algo), perf[chosen].memory,
+    std::snprintf(note, sizeof note, "cuDNN %zu, algorithm %d (fastest of %d timed), workspace %zu bytes%s",
+                  cudnnGetVersion(), best_algo, returned, best_memory,
                   symmetric ? "" : ", symmetric padding (not compared)");
     r.note = note;
     Emit(ctx, r, error);

@@ -1,5 +1,8 @@
 #include "codegen/schedules/depthwise_backprop_filter_schedules.h"
 
+#include <utility>
+#include <vector>
+
 namespace halogen {
 namespace codegen {
 
@@ -9,27 +12,145 @@ using Halide::Var;
 
 namespace {
 
-// The output: one thread per (channel, tap) zeroes it, then adds the last level's sums over `last` in order.
-void ScheduleFinalSum(DepthwiseBackpropFilterAlgorithm& a, const RVar& last) {
-  constexpr int kThreads = 32;
+constexpr int kThreads = 32;  // channels per block: one warp reads 32 consecutive NHWC channels
+
+// The output's pure definition: one thread per (channel, tap) zeroes it.
+void ScheduleOutputZero(DepthwiseBackpropFilterAlgorithm& a) {
   Var taps("taps"), d_block("d_block"), d_thread("d_thread");
   a.filter_grad.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
       .fuse(a.kw, a.kh, taps)
       .gpu_blocks(d_block, taps)
       .gpu_threads(d_thread);
-  a.filter_grad.update(0)
-      .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
+}
+
+// The output's update (`sum`, its default or a specialised branch): one thread per (channel, tap) adds the
+// last level's sums over `last`, in order.
+void ScheduleFinalSum(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum, const RVar& last) {
+  Var taps("taps"), d_block("d_block"), d_thread("d_thread");
+  sum.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
       .fuse(a.kw, a.kh, taps)
       .reorder(last, d_thread, d_block, taps)
       .gpu_blocks(d_block, taps)
       .gpu_threads(d_thread);
 }
 
+// The output from partial sums that its update reads over `chunk` (one per chunk, in global memory), added
+// in two levels with registers for the sums: a thread per (channel, tap, group) adds every kGroups-th
+// chunk, kUnroll loads at a time, then a thread per (channel, tap) adds the groups. Two short chains
+// instead of one long one, since a GPU thread waits out a load's whole latency at each step of a chain.
+// (The second level is an rfactor over an RVar of extent 1, so that it too is a Func of its own, computed
+// in registers, and the output's own update is a copy.)
+void SumChunksInTwoLevels(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum, const RVar& chunk) {
+  constexpr int kGroups = 32, kUnroll = 8;
+  RVar group_outer("group_outer"), group_inner("group_inner"), single("single"), group("group");
+  RVar step("step"), step_lane("step_lane");
+  Var v("v"), w("w"), taps("taps"), d_block("d_block"), d_thread("d_thread");
+  sum.split(chunk, group_outer, group_inner, kGroups, TailStrategy::GuardWithIf);
+  Halide::Func group_sums = sum.rfactor(group_inner, v);
+  sum.split(group_inner, single, group, kGroups, TailStrategy::GuardWithIf);
+  Halide::Func total = sum.rfactor(single, w);
+  const auto sum_in_registers = [&](Halide::Func f, const Var& index, const RVar& chain) {
+    Halide::Func out = f.in();
+    out.compute_root()
+        .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
+        .fuse(a.kw, a.kh, taps)
+        .gpu_blocks(d_block, taps, index)
+        .gpu_threads(d_thread);
+    f.compute_at(out, d_thread);
+    f.update().split(chain, step, step_lane, kUnroll, TailStrategy::GuardWithIf).unroll(step_lane);
+  };
+  sum_in_registers(group_sums, v, group_outer);
+  sum_in_registers(total, w, group);
+  ScheduleFinalSum(a, sum, single);
+}
+
+// NCHW: a tensor's channels are a plane apart, so threads along the channels would touch 32 lines per load.
+// Both tensors are first copied channel-innermost, in tiles of 32 positions x 32 channels staged in shared
+// memory (read along the row, written along the channels: both coalesced), and then read as in NHWC. The
+// positions are 32 columns of a row, or, for images narrower than that, 32 consecutive positions of the
+// flattened plane, which would otherwise leave most of a tile's lanes idle (7x7 and 14x14 layers).
+void CopyNchwChannelInnermost(DepthwiseBackpropFilterAlgorithm& a) {
+  constexpr int kTile = 32;
+  const std::pair<Halide::Func, Halide::ImageParam> tensors[] = {{a.input_source, a.input},
+                                                                 {a.out_backprop_source, a.out_backprop}};
+  for (auto [source, tensor] : tensors) {
+    const std::vector<Var> v = source.args();  // (w, h, c, n)
+    Var rows("rows"), plane("plane"), p_block("p_block"), p_thread("p_thread"), c_block("c_block"),
+        c_thread("c_thread");
+    Halide::Func copy = source.in();  // what the sweep reads
+    copy.compute_root().reorder_storage(v[2], v[0], v[1], v[3]);
+    copy.specialize(tensor.dim(0).extent() >= kTile)
+        .fuse(v[1], v[3], rows)
+        .split(v[0], p_block, p_thread, kTile, TailStrategy::GuardWithIf)
+        .split(v[2], c_block, c_thread, kTile, TailStrategy::GuardWithIf)
+        .reorder(c_thread, p_thread, c_block, p_block, rows)
+        .gpu_blocks(c_block, p_block, rows)
+        .gpu_threads(c_thread, p_thread);
+    copy.fuse(v[0], v[1], plane)
+        .split(plane, p_block, p_thread, kTile, TailStrategy::GuardWithIf)
+        .split(v[2], c_block, c_thread, kTile, TailStrategy::GuardWithIf)
+        .reorder(c_thread, p_thread, c_block, p_block, v[3])
+        .gpu_blocks(c_block, p_block, v[3])
+        .gpu_threads(c_thread, p_thread);
+    source.compute_at(copy, c_block).reorder(v[0], v[2], v[1], v[3]).gpu_threads(v[0], v[2]);
+  }
+}
+
+// gpu_register_taps for one branch of the output's update (`sum`): the rows, in chunks of rows_per_chunk,
+// and, unless `segment_columns` is 0, their columns in segments of that many.
+void SweepInRegisters(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum, int segment_columns) {
+  constexpr int kChunkThreads = 4;  // chunks per block
+  RVar rows("rows"), chunk("chunk"), row("row"), segment("segment"), column("column"), pieces("pieces");
+  Var u("u"), q("q"), u_block("u_block"), u_thread("u_thread"), taps("taps"), tq("tq"), d_block("d_block"),
+      d_thread("d_thread");
+  const bool segments = segment_columns > 0;
+  sum.fuse(a.rows.y, a.rows.z, rows).split(rows, chunk, row, a.rows_per_chunk, TailStrategy::GuardWithIf);
+  if (segments) sum.split(a.rows.x, segment, column, segment_columns, TailStrategy::GuardWithIf);
+  // `partial` is each thread's own sum over its chunk (and segment); `chunk_sums`, a copy of it in global
+  // memory, is the kernel that computes it (one thread per channel, chunk and segment) and what the next
+  // level reads.
+  Halide::Func partial = segments ? sum.rfactor({{chunk, u}, {segment, q}}) : sum.rfactor(chunk, u);
+  Halide::Func chunk_sums = partial.in();
+  chunk_sums.compute_root().bound(u, 0, a.chunks);
+  // 3x3 and 5x5: every tap of the thread's channel in registers (the loops over the taps have constant
+  // extents in these branches, so `partial` is 9 or 25 registers), each input row read once per thread.
+  for (int size : {3, 5}) {
+    Halide::Stage branch = chunk_sums.specialize(a.filter_rows() == size && a.filter_cols() == size);
+    branch.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
+        .split(u, u_block, u_thread, kChunkThreads, TailStrategy::GuardWithIf)
+        .unroll(a.kw)
+        .unroll(a.kh)
+        .gpu_threads(d_thread, u_thread);
+    if (segments) {
+      branch.reorder(a.kw, a.kh, d_thread, u_thread, d_block, u_block, q).gpu_blocks(d_block, u_block, q);
+    } else {
+      branch.reorder(a.kw, a.kh, d_thread, u_thread, d_block, u_block).gpu_blocks(d_block, u_block);
+    }
+  }
+  // Other filters: one thread per (channel, tap, chunk, segment), as gpu_row_chunks.
+  chunk_sums.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf).fuse(a.kw, a.kh, taps);
+  if (segments) {
+    chunk_sums.fuse(taps, q, tq).gpu_blocks(d_block, tq, u).gpu_threads(d_thread);
+  } else {
+    chunk_sums.gpu_blocks(d_block, taps, u).gpu_threads(d_thread);
+  }
+  // Inside a thread the channel, chunk and segment are fixed; only the taps remain (one of them in the
+  // generic case). (Four columns per step, to have more loads in flight, was 20-40% slower on an H200.)
+  partial.compute_at(chunk_sums, d_thread).unroll(a.kw).unroll(a.kh);
+  if (segments) {
+    partial.update().reorder(a.kw, a.kh, column, row, a.d, u, q).unroll(a.kw).unroll(a.kh);
+    sum.fuse(segment, chunk, pieces);
+    SumChunksInTwoLevels(a, sum, pieces);
+  } else {
+    partial.update().reorder(a.kw, a.kh, a.rows.x, row, a.d, u).unroll(a.kw).unroll(a.kh);
+    SumChunksInTwoLevels(a, sum, chunk);
+  }
+}
+
 }  // namespace
 
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
-  constexpr int kThreads = 32;
   RVar rows("rows"), chunk("chunk"), row("row");
   Var u("u"), taps("taps"), d_block("d_block"), d_thread("d_thread");
 
@@ -48,73 +169,22 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
       .gpu_blocks(d_block, taps, u)
       .gpu_threads(d_thread);
 
-  ScheduleFinalSum(a, chunk);
+  ScheduleOutputZero(a);
+  ScheduleFinalSum(a, dw.update(0), chunk);
 }
 
 void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
-  Halide::Func& dw = a.filter_grad;
-  constexpr int kThreads = 32;      // channels per block: one warp reads 32 consecutive NHWC channels
-  constexpr int kChunkThreads = 4;  // chunks per block
-  constexpr int kGroups = 32;       // the chunks' sums are added in this many interleaved groups, then those
-  constexpr int kUnroll = 8;        // loads in flight per thread while adding
-  RVar rows("rows"), chunk("chunk"), row("row"), group_outer("group_outer"), group_inner("group_inner");
-  RVar step("step"), step_lane("step_lane");
-  Var u("u"), u_block("u_block"), u_thread("u_thread"), v("v"), taps("taps"), d_block("d_block"),
-      d_thread("d_thread");
-
-  dw.update(0).fuse(a.rows.y, a.rows.z, rows).split(rows, chunk, row, a.rows_per_chunk, TailStrategy::GuardWithIf);
-  // `partial` is each thread's own sum over its chunk; `chunk_sums`, a copy of it in global memory, is the
-  // kernel that computes it (one thread per channel and chunk) and what the next level reads.
-  Halide::Func partial = dw.update(0).rfactor(chunk, u);
-  Halide::Func chunk_sums = partial.in();
-  chunk_sums.compute_root().bound(u, 0, a.chunks);
-  // 3x3 and 5x5: every tap of the thread's channel in registers (the loops over the taps have constant
-  // extents in these branches, so `partial` is 9 or 25 registers), each input row read once per thread.
-  for (int size : {3, 5}) {
-    chunk_sums.specialize(a.filter_rows() == size && a.filter_cols() == size)
-        .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
-        .split(u, u_block, u_thread, kChunkThreads, TailStrategy::GuardWithIf)
-        .reorder(a.kw, a.kh, d_thread, u_thread, d_block, u_block)
-        .unroll(a.kw)
-        .unroll(a.kh)
-        .gpu_blocks(d_block, u_block)
-        .gpu_threads(d_thread, u_thread);
-  }
-  // Other filters: one thread per (channel, tap, chunk), as gpu_row_chunks.
-  chunk_sums.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
-      .fuse(a.kw, a.kh, taps)
-      .gpu_blocks(d_block, taps, u)
-      .gpu_threads(d_thread);
-  // Inside a thread the channel and chunk are fixed; only the taps remain (one of them in the generic case).
-  partial.compute_at(chunk_sums, d_thread).unroll(a.kw).unroll(a.kh);
-  // (Four columns per step, to have more loads in flight, was 20-40% slower on an H200's larger layers.)
-  partial.update().reorder(a.kw, a.kh, a.rows.x, row, a.d, u).unroll(a.kw).unroll(a.kh);
-
-  // The chunks' sums, in two levels with registers for the sums: a thread per (channel, tap, group) adds
-  // every kGroups-th chunk, kUnroll loads at a time, then a thread per (channel, tap) adds the groups. Two
-  // short chains instead of one long one, since a GPU thread waits out a load's whole latency at each step
-  // of a chain. (The second level is an rfactor over an RVar of extent 1, so that it too is a Func of its
-  // own, computed in registers, and the output's own update is a copy.)
-  dw.update(0).split(chunk, group_outer, group_inner, kGroups, TailStrategy::GuardWithIf);
-  Halide::Func group_sums = dw.update(0).rfactor(group_inner, v);
-  RVar single("single"), group("group");
-  Var w("w");
-  dw.update(0).split(group_inner, single, group, kGroups, TailStrategy::GuardWithIf);
-  Halide::Func total = dw.update(0).rfactor(single, w);
-  const auto sum_in_registers = [&](Halide::Func sum, const Var& index, const RVar& chain) {
-    Halide::Func out = sum.in();
-    out.compute_root()
-        .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
-        .fuse(a.kw, a.kh, taps)
-        .gpu_blocks(d_block, taps, index)
-        .gpu_threads(d_thread);
-    sum.compute_at(out, d_thread);
-    sum.update().split(chain, step, step_lane, kUnroll, TailStrategy::GuardWithIf).unroll(step_lane);
-  };
-  sum_in_registers(group_sums, v, group_outer);
-  sum_in_registers(total, w, group);
-
-  ScheduleFinalSum(a, single);
+  // A GPU thread waits out about one load latency per column of its sweep. With few rows (a small batch),
+  // threads sweep segments of 32 columns: more threads, shorter sweeps (56x56x144 at batch 1: 0.049 -> 0.035
+  // ms on an H200, the 14x14 and 7x7 layers 5-10%). With many rows, they sweep whole rows: there are threads
+  // enough, and segments would only multiply the partial sums (112x112x32 at batch 32: 0.10 -> 0.15 ms).
+  // (A segment width chosen at run time cost the whole-row case 10-30%; hence two branches.)
+  constexpr int kSegmentColumns = 32, kManyRows = 1024;
+  ScheduleOutputZero(a);
+  const Halide::Expr total_rows = a.rows.y.extent() * a.rows.z.extent();
+  SweepInRegisters(a, a.filter_grad.update(0).specialize(total_rows <= kManyRows), kSegmentColumns);
+  SweepInRegisters(a, a.filter_grad.update(0), 0);
+  if (a.format == DataFormat::kNCHW) CopyNchwChannelInnermost(a);
 }
 
 }  // namespace codegen

@@ -32,7 +32,9 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // Either layout on a GPU: as gpu_row_chunks, but one thread per (channel, chunk) holds all 3x3 or 5x5 taps
-// in registers, so each input and gradient element is loaded once per thread instead of once per tap.
+// in registers, so each input and gradient element is loaded once per thread instead of once per tap; with
+// few rows, a thread takes 32-column segments of its rows. The chunks' sums are added in two register-held
+// levels. NCHW tensors are first copied channel-innermost, so that a warp's loads are coalesced.
 void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // InvalidArgument for a GPU schedule on a CPU target or the reverse.

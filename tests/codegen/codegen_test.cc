@@ -40,8 +40,8 @@ void CheckTargetAgainstDefinition(Target target, DataFormat format, uint64_t see
     const DepthwiseConvGeometry& g = c.geometry;
     const Tensor x = testing::RandomTensor<T>(testing::InputShape(g), rng);
     const Tensor dy = testing::RandomTensor<T>(testing::OutBackpropShape(g), rng);
-    INFO(TargetName(target) << " " << schedule << " case " << i << ": " << x.shape().DebugString() << " filter " << g.filter_rows
-                            << "x" << g.filter_cols << " m" << g.multiplier << " stride " << g.stride
+    INFO(TargetName(target) << " " << schedule << " case " << i << ": " << x.shape().DebugString() << " filter "
+                            << g.filter_rows << "x" << g.filter_cols << " m" << g.multiplier << " stride " << g.stride
                             << " dilation " << g.dilation_rows << "," << g.dilation_cols << " " << c.padding << " "
                             << DataFormatName(format));
     absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, options);
@@ -222,27 +222,33 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
 TEST_CASE("host kernels match the direct definition") { CheckAllLayoutsAndTypes(Target::kHost, 60); }
 TEST_CASE("host-opencl kernels match the direct definition") { CheckAllLayoutsAndTypes(Target::kHostOpenCL, 25); }
 
-// The GPU schedules other than the default, on PoCL: random cases (mostly filters other than 3x3 and 5x5,
-// the generic branch) and SAME cases that reach the 3x3 and 5x5 register branches, strides 1 and 2.
-TEST_CASE("host-opencl: gpu_register_taps matches the direct definition") {
-  const std::string schedule = "gpu_register_taps";
-  CheckTargetAgainstDefinition<float>(Target::kHostOpenCL, DataFormat::kNHWC, 20, 10, schedule);
-  CheckTargetAgainstDefinition<float>(Target::kHostOpenCL, DataFormat::kNCHW, 21, 10, schedule);
-  CheckTargetAgainstDefinition<double>(Target::kHostOpenCL, DataFormat::kNHWC, 22, 5, schedule);
-  std::mt19937_64 rng(23);
-  SessionOptions options;
-  options.target = Target::kHostOpenCL;
-  options.schedule = schedule;
-  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
-    for (int64_t k : {3, 5}) {
-      for (int stride : {1, 2}) {
-        const testing::RandomCase c = SameCase(format, k, stride, stride, 3, 13, 11, 40);
-        const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
-        const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
-        INFO(DataFormatName(format) << " " << k << "x" << k << " stride " << stride);
-        absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, options);
-        REQUIRE(got.status().ToString() == "OK");
-        REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, *got) == "");
+// Every GPU schedule on PoCL: random cases (mostly filters other than 3x3 and 5x5, the generic branches)
+// and SAME cases that reach the 3x3 and 5x5 register branches, strides and multipliers 1 and 2.
+TEST_CASE("host-opencl: every GPU schedule matches the direct definition") {
+  for (const std::string schedule : {"gpu_row_chunks", "gpu_register_taps"}) {
+    CheckTargetAgainstDefinition<float>(Target::kHostOpenCL, DataFormat::kNHWC, 20, 8, schedule);
+    CheckTargetAgainstDefinition<float>(Target::kHostOpenCL, DataFormat::kNCHW, 21, 8, schedule);
+    CheckTargetAgainstDefinition<double>(Target::kHostOpenCL, DataFormat::kNCHW, 22, 4, schedule);
+    std::mt19937_64 rng(23);
+    SessionOptions options;
+    options.target = Target::kHostOpenCL;
+    options.schedule = schedule;
+    for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+      for (int64_t k : {3, 5}) {
+        for (int stride : {1, 2}) {
+          // Narrow and wide images (NCHW copies tiles of the plane or of each row), and in the 5x5 stride-1
+          // case more than 1024 rows, where gpu_register_taps sweeps whole rows instead of 32-column segments.
+          const bool wide = (k == 3) == (stride == 1);
+          const testing::RandomCase c = stride == 1 && k == 5 ? SameCase(format, k, 1, 1, 40, 30, 9, 8)
+                                        : wide                ? SameCase(format, k, stride, stride, 2, 5, 41, 36)
+                                                              : SameCase(format, k, stride, stride, 3, 13, 11, 40);
+          const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
+          const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
+          INFO(schedule << " " << DataFormatName(format) << " " << k << "x" << k << " stride " << stride);
+          absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, options);
+          REQUIRE(got.status().ToString() == "OK");
+          REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, *got) == "");
+        }
       }
     }
   }

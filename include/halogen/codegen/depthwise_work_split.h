@@ -14,7 +14,7 @@ namespace work_split {
 // them): a band of a small batch's image reads FH - stride rows beyond its own, so one-row bands of a 5x5
 // filter would read the input five times (14x14x672 at batch 1: 0.47 -> 0.37 ms). A GPU takes one row per
 // chunk: its threads need the parallelism, and the chunks' sums are added in two short levels. On an H200
-// (gpu_register_taps), one row was the fastest of 1, 2, 4, 16 and 64 on 20 of bench/shapes.txt's 30
+// (gpu_register_taps), one row was the fastest of 1, 2, 4, 16 and 64 on 19 of bench/shapes.txt's 30
 // layer/layout pairs and within 9% on the others; the old rule, 256 chunks, was up to 7.6x slower (112x112x32).
 inline int32_t RowsPerChunk(bool gpu, int64_t total_rows) {
   if (gpu) return 1;
