@@ -71,6 +71,16 @@ absl::Status CopySupportHeaders(const fs::path& out_dir) {
   return absl::OkStatus();
 }
 
+// The C++ name of `split`, for the generated wrapper.
+const char* RowSplitCppName(work_split::RowSplit split) {
+  switch (split) {
+    case work_split::RowSplit::kCpuChunks: return "halogen::work_split::RowSplit::kCpuChunks";
+    case work_split::RowSplit::kGpuChunks: return "halogen::work_split::RowSplit::kGpuChunks";
+    case work_split::RowSplit::kGpuRows: return "halogen::work_split::RowSplit::kGpuRows";
+  }
+  return "halogen::work_split::RowSplit::kCpuChunks";
+}
+
 std::string WrapperHeader(const AotKernelRequest& r, DepthwiseBackpropFilterSchedule schedule, bool gpu) {
   const std::string type = r.dtype == DataType::kDouble ? "double" : "float";
   const std::string guard = absl::AsciiStrToUpper(r.name) + "_HALOGEN_H_";
@@ -88,8 +98,8 @@ std::string WrapperHeader(const AotKernelRequest& r, DepthwiseBackpropFilterSche
       "inline int ", r.name, "_run(const ", type, "* input, const ", type, "* out_backprop, ", type,
       "* filter_grad,\n    const halogen::DepthwiseShape& shape) {\n",
       "  halogen::DepthwiseKernelArgs args;\n",
-      "  halogen::FillDepthwiseKernelArgs<", type, ">(shape, input, out_backprop, filter_grad, ",
-      gpu ? "true" : "false", ", &args);\n",
+      "  halogen::FillDepthwiseKernelArgs<", type, ">(shape, input, out_backprop, filter_grad,\n      ",
+      RowSplitCppName(ScheduleRowSplit(schedule)), ", &args);\n",
       "  int result = halogen::CallDepthwiseKernel(::", r.name, ", args);\n");
   if (gpu) {
     absl::StrAppend(&text,

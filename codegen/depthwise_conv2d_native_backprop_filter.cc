@@ -64,7 +64,8 @@ void UseThreads(int num_threads) {
 
 template <typename T>
 absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, const Tensor& input,
-                     const Tensor& out_backprop, Tensor* filter_grad, bool on_gpu) {
+                     const Tensor& out_backprop, Tensor* filter_grad, work_split::RowSplit split) {
+  const bool on_gpu = split != work_split::RowSplit::kCpuChunks;
   const auto i32 = [](int64_t v) { return static_cast<int32_t>(v); };
   const DepthwiseShape shape{i32(g.batch),       i32(g.in_rows),       i32(g.in_cols),       i32(g.channels),
                              i32(g.multiplier),  i32(g.filter_rows),   i32(g.filter_cols),   i32(g.out_rows),
@@ -72,7 +73,7 @@ absl::Status Execute(const JitKernel& kernel, const DepthwiseConvGeometry& g, co
                              i32(g.pad_top),     i32(g.pad_left),      g.format == DataFormat::kNHWC};
   DepthwiseKernelArgs args;
   FillDepthwiseKernelArgs<T>(shape, input.flat<T>().data(), out_backprop.flat<T>().data(),
-                             filter_grad->flat<T>().data(), on_gpu, &args);
+                             filter_grad->flat<T>().data(), split, &args);
   ErrorCapturingContext context;
   const int result =
       kernel.loaded != nullptr
@@ -146,6 +147,16 @@ absl::StatusOr<DepthwiseBackpropFilterSchedule> ParseSchedule(absl::string_view 
       "unknown schedule '", name, "' (expected cpu_channel_taps, cpu_channel_blocks, gpu_row_chunks or gpu_register_taps)"));
 }
 
+work_split::RowSplit ScheduleRowSplit(DepthwiseBackpropFilterSchedule schedule) {
+  switch (schedule) {
+    case DepthwiseBackpropFilterSchedule::kCpuChannelTaps:
+    case DepthwiseBackpropFilterSchedule::kCpuChannelBlocks: return work_split::RowSplit::kCpuChunks;
+    case DepthwiseBackpropFilterSchedule::kGpuRowChunks: return work_split::RowSplit::kGpuChunks;
+    case DepthwiseBackpropFilterSchedule::kGpuRegisterTaps: return work_split::RowSplit::kGpuRows;
+  }
+  return work_split::RowSplit::kCpuChunks;
+}
+
 DepthwiseBackpropFilterSchedule DefaultSchedule(DataFormat format, Target target) {
   if (IsGpuTarget(target)) return DepthwiseBackpropFilterSchedule::kGpuRegisterTaps;
   return format == DataFormat::kNHWC ? DepthwiseBackpropFilterSchedule::kCpuChannelTaps
@@ -216,8 +227,8 @@ absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry&
   const auto start = std::chrono::steady_clock::now();
   absl::Status status = CatchHalideErrors(key, [&] {
     return dtype == DataType::kFloat
-               ? Execute<float>(**kernel, g, input, out_backprop, filter_grad, IsGpuTarget(options.target))
-               : Execute<double>(**kernel, g, input, out_backprop, filter_grad, IsGpuTarget(options.target));
+               ? Execute<float>(**kernel, g, input, out_backprop, filter_grad, ScheduleRowSplit(schedule))
+               : Execute<double>(**kernel, g, input, out_backprop, filter_grad, ScheduleRowSplit(schedule));
   });
   if (options.verbose) {
     std::fprintf(stderr, "[halogen] ran %s (%s, schedule %s, target %s) in %.3f ms\n", key.c_str(),

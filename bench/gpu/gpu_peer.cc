@@ -202,19 +202,25 @@ double RunHalogen(const Context& ctx, const BenchShape& s, const std::string& la
                                 static_cast<int32_t>(s.pad_top()), static_cast<int32_t>(s.pad_left()),
                                 layout == "NHWC"};
   const int64_t total_rows = s.n * s.out_rows();
-  const int32_t default_rows = halogen::work_split::RowsPerChunk(true, total_rows);
-  std::vector<int32_t> candidates = {default_rows};
-  for (int32_t rows : {1, 2, 4, 16, 64}) {
-    if (rows != default_rows && rows <= total_rows) candidates.push_back(rows);
-  }
   const int64_t depth = s.c * s.m;
   std::vector<float> got(s.fh * s.fw * depth);
   double default_ms = 0;
   for (const GpuKernel& kernel : kKernels) {
     if (layout != kernel.layout) continue;
+    // The schedule's own rows per chunk first, then the others tried.
+    const halogen::work_split::RowSplit split = std::string(kernel.schedule) == "gpu_row_chunks"
+                                                     ? halogen::work_split::RowSplit::kGpuChunks
+                                                     : halogen::work_split::RowSplit::kGpuRows;
+    const int32_t default_rows = halogen::work_split::RowsPerChunk(split, total_rows);
+    std::vector<int32_t> candidates = {default_rows};
+    for (int32_t rows : {1, 2, 4, 16, 64}) {
+      if (rows != default_rows && rows <= total_rows) candidates.push_back(rows);
+    }
     for (int32_t rows : candidates) {
       halogen::DepthwiseKernelArgs args;
-      halogen::FillDepthwiseKernelArgs<float>(shape, nullptr, nullptr, nullptr, false, &args);
+      // No host data: the buffers are wrapped around device memory below (the split only sets host flags).
+      halogen::FillDepthwiseKernelArgs<float>(shape, nullptr, nullptr, nullptr,
+                                              halogen::work_split::RowSplit::kCpuChunks, &args);
       args.rows_per_chunk = rows;
       args.chunks = halogen::work_split::ChunkCount(total_rows, rows);
       halide_cuda_wrap_device_ptr(nullptr, &args.input, reinterpret_cast<uintptr_t>(x));

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "halogen/codegen/depthwise_work_split.h"
 #include "halogen/codegen/target.h"
 #include "halogen/dsl/ops/depthwise_conv_geometry.h"
 #include "halogen/dsl/tensor.h"
@@ -26,6 +27,9 @@ enum class DepthwiseBackpropFilterSchedule {
 
 const char* ScheduleName(DepthwiseBackpropFilterSchedule schedule);
 absl::StatusOr<DepthwiseBackpropFilterSchedule> ParseSchedule(absl::string_view name);
+
+// How `schedule` divides the rows among its partial sums (the kernel's rows_per_chunk argument).
+work_split::RowSplit ScheduleRowSplit(DepthwiseBackpropFilterSchedule schedule);
 
 // The policy: which schedule a layout gets on a target unless the caller (or, later, tuning data) says
 // otherwise.

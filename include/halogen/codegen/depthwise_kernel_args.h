@@ -53,11 +53,11 @@ inline void Buffer(halide_buffer_t* b, void* data, halide_type_t type, halide_di
 }  // namespace kernel_args_internal
 
 // Halide lists dimensions innermost first; the data stays where the caller holds it. `args` must not move
-// afterwards (the buffers point into it). `gpu` marks the inputs as changed on the host, so a GPU kernel
-// copies them to the device.
+// afterwards (the buffers point into it). `split` is the kernel's schedule's (work_split::RowSplit); a GPU
+// split also marks the inputs as changed on the host, so the kernel copies them to the device.
 template <typename T>
 void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* out_backprop, T* filter_grad,
-                             bool gpu, DepthwiseKernelArgs* args) {
+                             work_split::RowSplit split, DepthwiseKernelArgs* args) {
   using kernel_args_internal::Buffer;
   using kernel_args_internal::Dense;
   const int32_t depth = s.channels * s.multiplier;
@@ -73,7 +73,7 @@ void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* o
   Buffer(&args->input, const_cast<T*>(input), type, args->input_dims, 4);
   Buffer(&args->out_backprop, const_cast<T*>(out_backprop), type, args->out_backprop_dims, 4);
   Buffer(&args->filter_grad, filter_grad, type, args->filter_grad_dims, 3);
-  if (gpu) {
+  if (split != work_split::RowSplit::kCpuChunks) {
     args->input.flags |= halide_buffer_flag_host_dirty;
     args->out_backprop.flags |= halide_buffer_flag_host_dirty;
   }
@@ -84,7 +84,7 @@ void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* o
   args->pad_left = s.pad_left;
   args->multiplier = s.multiplier;
   const int64_t total_rows = static_cast<int64_t>(s.batch) * s.out_rows;
-  args->rows_per_chunk = work_split::RowsPerChunk(gpu, total_rows);
+  args->rows_per_chunk = work_split::RowsPerChunk(split, total_rows);
   args->chunks = work_split::ChunkCount(total_rows, args->rows_per_chunk);
 }
 

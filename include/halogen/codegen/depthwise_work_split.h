@@ -10,16 +10,25 @@
 namespace halogen {
 namespace work_split {
 
+// How a schedule divides the rows among its partial sums; each generated kernel is compiled for one.
+enum class RowSplit : int32_t {
+  kCpuChunks,  // the CPU schedules: 16 chunks
+  kGpuChunks,  // gpu_row_chunks: 256 chunks, each thread adding its tap over a chunk's rows in order
+  kGpuRows,    // gpu_register_taps: one row per chunk
+};
+
 // Rows (batch x output rows) per partial sum. A CPU has 16 chunks, each of at least 8 rows (or all of
 // them): a band of a small batch's image reads FH - stride rows beyond its own, so one-row bands of a 5x5
-// filter would read the input five times (14x14x672 at batch 1: 0.47 -> 0.37 ms). A GPU takes one row per
-// chunk: its threads need the parallelism, and the chunks' sums are added in two short levels. On an H200
-// (gpu_register_taps), one row was the fastest of 1, 2, 4, 16 and 64 on 19 of bench/shapes.txt's 30
-// layer/layout pairs and within 9% on the others; the old rule, 256 chunks, was up to 7.6x slower (112x112x32).
-inline int32_t RowsPerChunk(bool gpu, int64_t total_rows) {
-  if (gpu) return 1;
-  const int64_t min_rows = total_rows < 8 ? total_rows : 8;
-  int64_t rows = (total_rows + 15) / 16;
+// filter would read the input five times (14x14x672 at batch 1: 0.47 -> 0.37 ms). gpu_register_taps takes
+// one row per chunk: its threads need the parallelism, and the chunks' sums are added in two short levels.
+// On an H200 one row was the fastest of 1, 2, 4, 16 and 64 on 19 of bench/shapes.txt's 30 layer/layout
+// pairs and within 9% on the others; 256 chunks was up to 7.6x slower (112x112x32). gpu_row_chunks, whose
+// final sum is one chain over the chunks, keeps 256 (112x112x32: 0.26 ms; one row per chunk 1.40 ms).
+inline int32_t RowsPerChunk(RowSplit split, int64_t total_rows) {
+  if (split == RowSplit::kGpuRows) return 1;
+  const int64_t chunks = split == RowSplit::kGpuChunks ? 256 : 16;
+  const int64_t min_rows = split == RowSplit::kCpuChunks ? (total_rows < 8 ? total_rows : 8) : 1;
+  int64_t rows = (total_rows + chunks - 1) / chunks;
   if (rows < min_rows) rows = min_rows;
   if (rows < 1) rows = 1;
   return static_cast<int32_t>(rows > 0x7fffffff ? 0x7fffffff : rows);
