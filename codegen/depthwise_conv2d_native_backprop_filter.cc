@@ -5,7 +5,9 @@
 
 #include <climits>
 #include <cstdio>
+#include <iterator>
 #include <mutex>
+#include <string>
 
 #include "HalideBuffer.h"
 #include "absl/strings/str_cat.h"
@@ -143,8 +145,12 @@ absl::StatusOr<DepthwiseBackpropFilterSchedule> ParseSchedule(absl::string_view 
   for (DepthwiseBackpropFilterSchedule schedule : kAllSchedules) {
     if (name == ScheduleName(schedule)) return schedule;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown schedule '", name, "' (expected cpu_channel_taps, cpu_channel_blocks, gpu_row_chunks or gpu_register_taps)"));
+  std::string expected;
+  for (size_t i = 0; i < std::size(kAllSchedules); ++i) {
+    absl::StrAppend(&expected, i == 0 ? "" : i + 1 == std::size(kAllSchedules) ? " or " : ", ",
+                    ScheduleName(kAllSchedules[i]));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown schedule '", name, "' (expected ", expected, ")"));
 }
 
 work_split::RowSplit ScheduleRowSplit(DepthwiseBackpropFilterSchedule schedule) {
