@@ -81,7 +81,9 @@ const char* RowSplitCppName(work_split::RowSplit split) {
   return "halogen::work_split::RowSplit::kCpuChunks";
 }
 
-std::string WrapperHeader(const AotKernelRequest& r, DepthwiseBackpropFilterSchedule schedule, bool gpu) {
+std::string WrapperHeader(const AotKernelRequest& r, DepthwiseBackpropFilterSchedule schedule) {
+  const work_split::RowSplit split = ScheduleRowSplit(schedule);
+  const bool gpu = split != work_split::RowSplit::kCpuChunks;
   const std::string type = r.dtype == DataType::kDouble ? "double" : "float";
   const std::string guard = absl::AsciiStrToUpper(r.name) + "_HALOGEN_H_";
   std::string text = absl::StrCat(
@@ -90,6 +92,8 @@ std::string WrapperHeader(const AotKernelRequest& r, DepthwiseBackpropFilterSche
       "// Needs only this folder's headers and libraries: ", r.name, ".a and a halogen runtime library.\n",
       "#ifndef ", guard, "\n#define ", guard, "\n\n#include \"", r.name, ".h\"\n",
       "#include \"halogen/codegen/depthwise_kernel_args.h\"\n\nnamespace halogen_aot {\n\n",
+      "// How the kernel's schedule divides the rows among its partial sums (its rows_per_chunk argument).\n",
+      "inline constexpr halogen::work_split::RowSplit ", r.name, "_row_split = ", RowSplitCppName(split), ";\n\n",
       "// input is ", r.format == DataFormat::kNHWC ? "[N, H, W, C]" : "[N, C, H, W]", ", out_backprop ",
       r.format == DataFormat::kNHWC ? "[N, OH, OW, C*M]" : "[N, C*M, OH, OW]",
       ", filter_grad [FH, FW, C, M] (every element written);\n",
@@ -98,8 +102,8 @@ std::string WrapperHeader(const AotKernelRequest& r, DepthwiseBackpropFilterSche
       "inline int ", r.name, "_run(const ", type, "* input, const ", type, "* out_backprop, ", type,
       "* filter_grad,\n    const halogen::DepthwiseShape& shape) {\n",
       "  halogen::DepthwiseKernelArgs args;\n",
-      "  halogen::FillDepthwiseKernelArgs<", type, ">(shape, input, out_backprop, filter_grad,\n      ",
-      RowSplitCppName(ScheduleRowSplit(schedule)), ", &args);\n",
+      "  halogen::FillDepthwiseKernelArgs<", type, ">(shape, input, out_backprop, filter_grad, ", r.name,
+      "_row_split, &args);\n",
       "  int result = halogen::CallDepthwiseKernel(::", r.name, ", args);\n");
   if (gpu) {
     absl::StrAppend(&text,
@@ -164,7 +168,7 @@ absl::Status GenerateAotKernel(const AotKernelRequest& r) {
   if (!status.ok()) return status;
   if (absl::Status s = CopySupportHeaders(r.out_dir); !s.ok()) return s;
   std::ofstream wrapper(prefix + "_halogen.h");
-  wrapper << WrapperHeader(r, schedule, IsGpuTarget(r.target));
+  wrapper << WrapperHeader(r, schedule);
   if (!wrapper) return absl::InternalError(absl::StrCat("cannot write ", prefix, "_halogen.h"));
   return absl::OkStatus();
 }

@@ -24,8 +24,7 @@
 #include "HalideRuntimeCuda.h"
 #include "bench/bench_common.h"
 #include "bench/gpu/gpu_roofline.h"
-#include "gpu_kernel_headers.inc"
-#include "halogen/codegen/depthwise_kernel_args.h"
+#include "gpu_kernel_headers.inc"  // each kernel's NAME_halogen.h, which includes depthwise_kernel_args.h
 
 using namespace halogen::bench;  // NOLINT
 
@@ -38,8 +37,10 @@ struct GpuKernel {
   const char* layout;
   const char* schedule;
   KernelFn fn;
+  halogen::work_split::RowSplit row_split;  // the schedule's own rows per chunk, from the AOT wrapper
 };
-#define HALOGEN_GPU_KERNEL(name, layout, schedule) {#name, layout, schedule, &name},
+#define HALOGEN_GPU_KERNEL(name, layout, schedule) \
+  {#name, layout, schedule, &name, halogen_aot::name##_row_split},
 const GpuKernel kKernels[] = {
 #include "gpu_kernels.inc"
 };
@@ -208,10 +209,7 @@ double RunHalogen(const Context& ctx, const BenchShape& s, const std::string& la
   for (const GpuKernel& kernel : kKernels) {
     if (layout != kernel.layout) continue;
     // The schedule's own rows per chunk first, then the others tried.
-    const halogen::work_split::RowSplit split = std::string(kernel.schedule) == "gpu_row_chunks"
-                                                     ? halogen::work_split::RowSplit::kGpuChunks
-                                                     : halogen::work_split::RowSplit::kGpuRows;
-    const int32_t default_rows = halogen::work_split::RowsPerChunk(split, total_rows);
+    const int32_t default_rows = halogen::work_split::RowsPerChunk(kernel.row_split, total_rows);
     std::vector<int32_t> candidates = {default_rows};
     for (int32_t rows : {1, 2, 4, 16, 64}) {
       if (rows != default_rows && rows <= total_rows) candidates.push_back(rows);
