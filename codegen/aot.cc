@@ -151,16 +151,14 @@ absl::Status GenerateAotKernel(const AotKernelRequest& r) {
   absl::Status status = CatchHalideErrors("generating " + r.name, [&]() -> absl::Status {
     // One pipeline per variant: each schedules for its own vector width.
     if (targets.size() == 1) {
-      DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(r.dtype, r.format);
-      ApplySchedule(schedule, a, targets[0]);
+      DepthwiseBackpropFilterAlgorithm a = DefineScheduled(r.dtype, r.format, schedule, targets[0]);
       Halide::Pipeline(a.filter_grad).compile_to_static_library(prefix, a.arguments(), r.name, targets[0]);
       return absl::OkStatus();
     }
     Halide::compile_multitarget(
         r.name, {{Halide::OutputFileType::static_library, prefix + ".a"}, {Halide::OutputFileType::c_header, prefix + ".h"}},
         targets, {}, [&](const std::string& fn_name, const Halide::Target& t) {
-          DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(r.dtype, r.format);
-          ApplySchedule(schedule, a, t);
+          DepthwiseBackpropFilterAlgorithm a = DefineScheduled(r.dtype, r.format, schedule, t);
           return Halide::Pipeline(a.filter_grad).compile_to_module(a.arguments(), fn_name, t);
         });
     return absl::OkStatus();

@@ -34,8 +34,7 @@ bool IsGpuSchedule(DepthwiseBackpropFilterSchedule schedule) {
 
 Halide::Pipeline BuildPipeline(DataType dtype, DataFormat format, const Halide::Target& target,
                                DepthwiseBackpropFilterSchedule schedule, std::vector<Halide::Argument>* arguments) {
-  DepthwiseBackpropFilterAlgorithm algorithm = DefineDepthwiseBackpropFilter(dtype, format);
-  ApplySchedule(schedule, algorithm, target);
+  DepthwiseBackpropFilterAlgorithm algorithm = DefineScheduled(dtype, format, schedule, target);
   *arguments = algorithm.arguments();
   return Halide::Pipeline(algorithm.filter_grad);
 }
@@ -111,6 +110,15 @@ absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, T
                                                    TargetName(target)));
   }
   return absl::OkStatus();
+}
+
+DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat format,
+                                                 DepthwiseBackpropFilterSchedule schedule,
+                                                 const Halide::Target& target) {
+  DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(
+      dtype, format, /*plane_sums=*/schedule == DepthwiseBackpropFilterSchedule::kCpuChannelBlocks);
+  ApplySchedule(schedule, a, target);
+  return a;
 }
 
 void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFilterAlgorithm& a,

@@ -7,8 +7,8 @@ using Halide::Expr;
 using Halide::Func;
 
 std::vector<Halide::Argument> DepthwiseBackpropFilterAlgorithm::arguments() const {
-  return {input, out_backprop, stride, dilation_rows, dilation_cols, pad_top, pad_left, multiplier, rows_per_chunk,
-          chunks};
+  return {input,         out_backprop,  input_images, out_backprop_images, stride, dilation_rows,
+          dilation_cols, pad_top,       pad_left,     multiplier,          rows_per_chunk, chunks};
 }
 
 namespace {
@@ -21,12 +21,14 @@ Expr Masked(const Expr& value, const Expr& mask) {
 
 }  // namespace
 
-DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format) {
+DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format, bool plane_sums) {
   const Halide::Type type = dtype == DataType::kDouble ? Halide::Float(64) : Halide::Float(32);
   DepthwiseBackpropFilterAlgorithm a;
   a.format = format;
   a.input = Halide::ImageParam(type, 4, "input");
   a.out_backprop = Halide::ImageParam(type, 4, "out_backprop");
+  a.input_images = Halide::ImageParam(type, 2, "input_images");
+  a.out_backprop_images = Halide::ImageParam(type, 2, "out_backprop_images");
   const bool nhwc = format == DataFormat::kNHWC;
   // Positions of the width and height dimensions, the same in input and out_backprop.
   const int w_dim = nhwc ? 1 : 0, h_dim = nhwc ? 2 : 1;
@@ -71,7 +73,14 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
 
   a.filter_grad = Func("filter_grad");
   a.filter_grad(a.d, a.kw, a.kh) = Halide::cast(type, 0);
-  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, batch, "rows");
+  a.has_plane_sums = plane_sums && !nhwc;
+  const Expr out_plane = out_rows * out_cols;
+  a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && a.dilation_rows == 1 && a.dilation_cols == 1 &&
+                                         out_cols == in_cols && out_plane <= a.kMaxPlanePositions &&
+                                         a.filter_rows() <= a.kMaxPlaneTaps && a.filter_cols() <= a.kMaxPlaneTaps &&
+                                         out_plane * a.filter_rows() * a.filter_cols() <= a.kMaxPlaneTapPositions)
+                                      : Halide::cast<bool>(false);
+  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(a.use_plane_sums, 0, batch), "rows");
   {
     const Expr ow = a.rows.x, oh = a.rows.y, n = a.rows.z;
     const Expr ih = in_row(oh), iw = in_col(ow);
@@ -79,6 +88,40 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     const Expr x = x_at(x_cols_padded, iw, Halide::clamp(ih, 0, in_rows - 1), n);
     a.filter_grad(a.d, a.kw, a.kh) +=
         Masked(x, row_mask) * Masked(dy_at(ow, oh, n), row_mask & column_mask(iw));
+  }
+  if (!a.has_plane_sums) return a;
+
+  // Plane sums. Output position p of a plane is (p / OW, p % OW); as OW == W and the stride is 1, its tap
+  // (kh, kw) is input position p + (kh - pad_top) * W + (kw - pad_left) of the same plane. The mask zeroes
+  // both factors of a tap that falls outside the image (on a padding row, or across a row's end), so an Inf
+  // or NaN never leaks into it, as in update 0.
+  const Expr positions = Halide::select(
+      a.use_plane_sums, (out_plane + a.kPlaneAlignment - 1) / a.kPlaneAlignment * a.kPlaneAlignment, 0);
+  {
+    Halide::Var p("p"), tap_col("tap_col"), tap_row("tap_row");
+    const Expr row = p / out_cols + tap_row - a.pad_top, col = p % out_cols + tap_col - a.pad_left;
+    a.plane_mask = Func("plane_mask");
+    a.plane_mask(p, tap_col, tap_row) =
+        Halide::select(p < out_plane && row >= 0 && row < in_rows && col >= 0 && col < in_cols, bits.max(),
+                       Halide::cast(bits, 0));
+  }
+  // Reads before a plane's start or past its end land in the neighbouring planes (masked); only those
+  // before an image's first plane or past its last one need the zero boundary.
+  const auto zero_outside_images = [&](const Halide::ImageParam& images) {
+    const Halide::Region region = {{0, images.dim(0).extent()}, {Expr(), Expr()}};
+    return Halide::BoundaryConditions::constant_exterior(images, Halide::cast(type, 0), region);
+  };
+  a.input_image_source = zero_outside_images(a.input_images);
+  a.out_backprop_image_source = zero_outside_images(a.out_backprop_images);
+  a.plane_positions = Halide::RDom(0, positions, 0, batch, "plane_positions");
+  {
+    const Expr p = a.plane_positions.x, n = a.plane_positions.y;
+    const Expr offset = (a.kh - a.pad_top) * in_cols + a.kw - a.pad_left;
+    // The taps clamped into the mask's constant extents: larger filters never take this update.
+    const Expr mask =
+        a.plane_mask(p, Halide::min(a.kw, a.kMaxPlaneTaps - 1), Halide::min(a.kh, a.kMaxPlaneTaps - 1));
+    a.filter_grad(a.d, a.kw, a.kh) += Masked(a.input_image_source(c * (in_rows * in_cols) + p + offset, n), mask) *
+                                      Masked(a.out_backprop_image_source(a.d * out_plane + p, n), mask);
   }
   return a;
 }

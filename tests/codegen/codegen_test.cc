@@ -203,6 +203,13 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {3, 1, 1, 3, 13, 11, 32},  {3, 2, 1, 3, 13, 11, 32},  {3, 1, 2, 3, 13, 11, 16}, {3, 2, 2, 2, 12, 13, 16},
       {5, 1, 1, 3, 13, 11, 32},  {5, 2, 1, 2, 14, 13, 32},  {3, 1, 1, 1, 64, 61, 48}, {3, 1, 1, 3, 64, 61, 96},
       {3, 2, 1, 3, 64, 61, 96},  {5, 1, 1, 1, 29, 30, 64},
+      // NCHW plane sums (stride 1, planes of at most 1024 positions, at most 9216 position-taps): planes
+      // that are not whole vectors, taps that cross into the neighbouring planes of the first and last
+      // channels, a multiplier of 2, filters other than 3x3 and 5x5 (an even one pads unevenly), the
+      // largest planes either side of the limits.
+      {3, 1, 1, 2, 7, 7, 40},    {5, 1, 1, 2, 14, 14, 24}, {3, 1, 2, 1, 5, 6, 3},    {4, 1, 1, 2, 9, 10, 8},
+      {1, 1, 1, 2, 7, 9, 16},    {2, 1, 1, 1, 6, 5, 9},    {3, 1, 1, 1, 32, 32, 8},  {3, 1, 1, 1, 32, 33, 8},
+      {5, 1, 1, 1, 19, 19, 8},   {5, 1, 1, 1, 19, 20, 8},
   };
   for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
     for (const Shape& s : shapes) {
@@ -215,6 +222,16 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       REQUIRE(got.status().ToString() == "OK");
       REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, *got) == "");
     }
+  }
+  // Plane sums in double: four lanes to a vector instead of eight.
+  for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 1, 9, 11, 5}}) {
+    const testing::RandomCase c = SameCase(DataFormat::kNCHW, s.k, s.stride, s.multiplier, s.n, s.h, s.w, s.c);
+    const Tensor x = testing::RandomTensor<double>(testing::InputShape(c.geometry), rng);
+    const Tensor dy = testing::RandomTensor<double>(testing::OutBackpropShape(c.geometry), rng);
+    INFO("NCHW double " << x.shape().DebugString() << " filter " << s.k << "x" << s.k);
+    absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
+    REQUIRE(got.status().ToString() == "OK");
+    REQUIRE(testing::CompareWithDirectDefinition<double>(c.geometry, x, dy, *got) == "");
   }
   RequireEachKernelCompiledOnce();
 }

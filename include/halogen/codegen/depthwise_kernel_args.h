@@ -23,6 +23,10 @@ struct DepthwiseShape {
 struct DepthwiseKernelArgs {
   halide_dimension_t input_dims[4], out_backprop_dims[4], filter_grad_dims[3];
   halide_buffer_t input, out_backprop, filter_grad;
+  // input and out_backprop again, as (value of an image, image) for NCHW kernels (a single value for NHWC,
+  // whose kernels never read them).
+  halide_dimension_t input_images_dims[2], out_backprop_images_dims[2];
+  halide_buffer_t input_images, out_backprop_images;
   int32_t stride, dilation_rows, dilation_cols, pad_top, pad_left, multiplier;
   int32_t rows_per_chunk, chunks;
 };
@@ -73,6 +77,16 @@ void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* o
   Buffer(&args->input, const_cast<T*>(input), type, args->input_dims, 4);
   Buffer(&args->out_backprop, const_cast<T*>(out_backprop), type, args->out_backprop_dims, 4);
   Buffer(&args->filter_grad, filter_grad, type, args->filter_grad_dims, 3);
+  // An image of more than 2^31 - 1 values (which no plane sum would take) is cut short.
+  const auto image = [&](int64_t values) {
+    return static_cast<int32_t>(s.nhwc ? 1 : values > INT32_MAX ? INT32_MAX : values);
+  };
+  const int32_t x_images[2] = {image(static_cast<int64_t>(s.in_rows) * s.in_cols * s.channels), s.nhwc ? 1 : s.batch};
+  const int32_t dy_images[2] = {image(static_cast<int64_t>(s.out_rows) * s.out_cols * depth), s.nhwc ? 1 : s.batch};
+  Dense(args->input_images_dims, 2, x_images);
+  Dense(args->out_backprop_images_dims, 2, dy_images);
+  Buffer(&args->input_images, const_cast<T*>(input), type, args->input_images_dims, 2);
+  Buffer(&args->out_backprop_images, const_cast<T*>(out_backprop), type, args->out_backprop_images_dims, 2);
   if (split != work_split::RowSplit::kCpuChunks) {
     args->input.flags |= halide_buffer_flag_host_dirty;
     args->out_backprop.flags |= halide_buffer_flag_host_dirty;
@@ -98,8 +112,8 @@ int CallDepthwiseKernel(Kernel&& kernel, DepthwiseKernelArgs& a) {
     memset(a.filter_grad.host, 0, static_cast<size_t>(Elements(a.filter_grad)) * a.filter_grad.type.bytes());
     return 0;
   }
-  return kernel(&a.input, &a.out_backprop, a.stride, a.dilation_rows, a.dilation_cols, a.pad_top, a.pad_left,
-                a.multiplier, a.rows_per_chunk, a.chunks, &a.filter_grad);
+  return kernel(&a.input, &a.out_backprop, &a.input_images, &a.out_backprop_images, a.stride, a.dilation_rows,
+                a.dilation_cols, a.pad_top, a.pad_left, a.multiplier, a.rows_per_chunk, a.chunks, &a.filter_grad);
 }
 
 }  // namespace halogen
