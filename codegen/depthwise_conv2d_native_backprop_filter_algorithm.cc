@@ -21,7 +21,7 @@ Expr Masked(const Expr& value, const Expr& mask) {
 
 }  // namespace
 
-DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format, bool plane_sums) {
+DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format, int plane_vector) {
   const Halide::Type type = dtype == DataType::kDouble ? Halide::Float(64) : Halide::Float(32);
   DepthwiseBackpropFilterAlgorithm a;
   a.format = format;
@@ -73,7 +73,14 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
 
   a.filter_grad = Func("filter_grad");
   a.filter_grad(a.d, a.kw, a.kh) = Halide::cast(type, 0);
-  a.has_plane_sums = plane_sums && !nhwc;
+  // Every caller's buffers start at zero (FillDepthwiseKernelArgs); stating it lets each tap's offsets fold
+  // into constants.
+  for (int i = 0; i < 3; ++i) a.filter_grad.output_buffer().dim(i).set_min(0);
+  for (int i = 0; i < 2; ++i) {
+    a.input_images.dim(i).set_min(0);
+    a.out_backprop_images.dim(i).set_min(0);
+  }
+  a.has_plane_sums = plane_vector > 0 && !nhwc;
   const Expr out_plane = out_rows * out_cols;
   a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && a.dilation_rows == 1 && a.dilation_cols == 1 &&
                                          out_cols == in_cols && out_plane <= a.kMaxPlanePositions &&
@@ -96,7 +103,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   // both factors of a tap that falls outside the image (on a padding row, or across a row's end), so an Inf
   // or NaN never leaks into it, as in update 0.
   const Expr positions = Halide::select(
-      a.use_plane_sums, (out_plane + a.kPlaneAlignment - 1) / a.kPlaneAlignment * a.kPlaneAlignment, 0);
+      a.use_plane_sums, (out_plane + plane_vector - 1) / plane_vector * plane_vector, 0);
   {
     Halide::Var p("p"), tap_col("tap_col"), tap_row("tap_row");
     const Expr row = p / out_cols + tap_row - a.pad_top, col = p % out_cols + tap_col - a.pad_left;

@@ -60,10 +60,9 @@ struct DepthwiseBackpropFilterAlgorithm {
   // zero, and zero for the positions that round the plane up to whole vectors.
   bool has_plane_sums = false;
   Halide::Expr use_plane_sums;
-  Halide::RDom plane_positions;  // (p, n): every position of a plane, rounded up to kPlaneAlignment
+  Halide::RDom plane_positions;  // (p, n): every position of a plane, rounded up to whole vectors
   Halide::Func plane_mask;
   Halide::Func input_image_source, out_backprop_image_source;  // the images, zero outside them
-  static constexpr int kPlaneAlignment = 16;
   // Where plane sums win, from this machine's measurements at two threads (batch 32, against the
   // channel-block sweep): 3x3 on 7x7 to 28x28 planes (7x7x960: 1.7 against 3.1 ms; 28x28x192: 2.9 against
   // 2.6-2.9) and 5x5 on 14x14 (14x14x672: 10.9 against 12.8 ms), but not 5x5 on 28x28 (9.9 against 6.2 ms):
@@ -79,10 +78,11 @@ struct DepthwiseBackpropFilterAlgorithm {
   std::vector<Halide::Argument> arguments() const;
 };
 
-// Defines the gradient for `dtype` (float or double), accumulating in that dtype; `plane_sums` adds the
-// plane sums of an NCHW kernel (update 1).
+// Defines the gradient for `dtype` (float or double), accumulating in that dtype. A `plane_vector` of
+// more than 0 adds the plane sums of an NCHW kernel (update 1), over planes rounded up to vectors of that
+// many values.
 DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format,
-                                                               bool plane_sums = false);
+                                                               int plane_vector = 0);
 
 }  // namespace codegen
 }  // namespace halogen
