@@ -82,10 +82,18 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   }
   a.has_plane_sums = plane_vector > 0 && !nhwc;
   const Expr out_plane = out_rows * out_cols;
+  // The image views must hold whole images: one of more than 2^31 - 1 values is cut short by the caller.
+  const auto whole_images = [](const Halide::ImageParam& images, const Halide::ImageParam& tensor) {
+    Expr values = Halide::cast<int64_t>(tensor.dim(0).extent());
+    for (int i = 1; i < 3; ++i) values *= Halide::cast<int64_t>(tensor.dim(i).extent());
+    return Halide::cast<int64_t>(images.dim(0).extent()) == values;
+  };
   a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && a.dilation_rows == 1 && a.dilation_cols == 1 &&
                                          out_cols == in_cols && out_plane <= a.kMaxPlanePositions &&
                                          a.filter_rows() <= a.kMaxPlaneTaps && a.filter_cols() <= a.kMaxPlaneTaps &&
-                                         out_plane * a.filter_rows() * a.filter_cols() <= a.kMaxPlaneTapPositions)
+                                         out_plane * a.filter_rows() * a.filter_cols() <= a.kMaxPlaneTapPositions &&
+                                         whole_images(a.input_images, a.input) &&
+                                         whole_images(a.out_backprop_images, a.out_backprop))
                                       : Halide::cast<bool>(false);
   a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(a.use_plane_sums, 0, batch), "rows");
   {
