@@ -39,33 +39,46 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // extents inside the specialisation), so each tap's accumulator takes one load and one store per pair.
   // Adding the pair straight into the accumulators had left a load and a store per row: the accumulators
   // of different taps lie a run-time stride apart, so the compiler could not tell them apart and merge
-  // the two (3x3 layers a further 7-20% faster).
-  const auto sweep_in_l1 = [&](Halide::Stage stage, bool unroll_taps) {
-    if (unroll_taps) {
-      RVar row_pair("row_pair"), row_in_pair("row_in_pair");
-      Var column_v("column_v"), pair_v("pair_v"), image_v("image_v");
-      stage.split(row, row_pair, row_in_pair, 2, TailStrategy::GuardWithIf);
-      Halide::Func pair_sums = stage.rfactor({{a.rows.x, column_v}, {row_pair, pair_v}, {image, image_v}});
+  // the two (3x3 stride-1 layers a further 1-11% faster, 5-6% at 56x56 and 112x112).
+  const Expr depth = dw.output_buffer().dim(0).extent();
+  // `pair_sums`: stride 1 only; at stride 2, where a pair shares one input row of three, they were 5% slower.
+  const auto sweep_in_l1 = [&](Halide::Stage stage, bool unroll_taps, bool use_pair_sums = false) {
+    const auto finish = [&](Halide::Stage st) { st.vectorize(d_inner).fuse(w, u, z).parallel(z); };
+    if (!unroll_taps) {
       stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
+          .reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row, image, w, u);
+      finish(stage);
+      return;
+    }
+    RVar row_pair("row_pair"), row_in_pair("row_in_pair");
+    if (use_pair_sums) {
+      // Whole vectors of channels only: the pair sums are always a full vector (a constant extent keeps
+      // them in registers; with a guarded last vector they were allocated per step and 3x3 layers ran up
+      // to 50% slower), and past the last channel there is no input to read.
+      Halide::Stage whole = stage.specialize(depth % lanes == 0);
+      Var column_v("column_v"), pair_v("pair_v"), image_v("image_v");
+      whole.split(row, row_pair, row_in_pair, 2, TailStrategy::GuardWithIf);
+      Halide::Func pair_sums = whole.rfactor({{a.rows.x, column_v}, {row_pair, pair_v}, {image, image_v}});
+      whole.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
           .reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row_pair, image, w, u)
           .unroll(a.kw)
           .unroll(a.kh);
-      // The last vector of channels may be short (GuardWithIf): past the last channel there is no input.
-      pair_sums.compute_at(partial, d_outer)
-          .vectorize(a.d, lanes, TailStrategy::GuardWithIf)
-          .unroll(a.kw)
-          .unroll(a.kh);
+      finish(whole);
+      pair_sums.compute_at(partial, d_outer).bound_extent(a.d, lanes).vectorize(a.d).unroll(a.kw).unroll(a.kh);
       pair_sums.update()
           .reorder(a.d, a.kw, a.kh, row_in_pair)
-          .vectorize(a.d, lanes, TailStrategy::GuardWithIf)
+          .vectorize(a.d)
           .unroll(a.kw)
           .unroll(a.kh)
           .unroll(row_in_pair);
-    } else {
-      stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
-          .reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row, image, w, u);
     }
-    stage.vectorize(d_inner).fuse(w, u, z).parallel(z);
+    stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
+        .split(row, row_pair, row_in_pair, 2, TailStrategy::GuardWithIf)
+        .reorder(d_inner, a.kw, a.kh, row_in_pair, d_outer, a.rows.x, row_pair, image, w, u)
+        .unroll(row_in_pair)
+        .unroll(a.kw)
+        .unroll(a.kh);
+    finish(stage);
   };
   // Accumulators in registers: 25 taps do too much arithmetic per byte for the L1 sweep (two loads and a
   // store per multiply-add). Each row's sums become their own reduction over the columns, computed per
@@ -101,7 +114,6 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // Constant strides let Halide peel the column edges off the column loop; constant multipliers turn the
   // channel index d / M into a dense load and a shuffle instead of a gather.
   const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
-  const Expr depth = dw.output_buffer().dim(0).extent();
   // A problem whose tensors fit in a few MiB (batch 1 of a MobileNet layer) reads them from DRAM in a
   // fraction of the time its arithmetic takes, so it is better served by the register sweep, which does
   // no stores per multiply-add; a larger one streams its rows, which the L1 sweep reads contiguously.
@@ -124,7 +136,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     for (int multiplier : {1, 2}) {
       sweep_in_l1(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
                                               a.multiplier == multiplier && undilated),
-                  true);
+                  true, stride == 1);
     }
     sweep_in_registers(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && a.stride == stride &&
                                                    a.multiplier == 1 && undilated && depth % (2 * lanes) == 0));
