@@ -115,9 +115,9 @@ absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, T
 DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat format,
                                                  DepthwiseBackpropFilterSchedule schedule,
                                                  const Halide::Target& target) {
-  const Halide::Type type = dtype == DataType::kDouble ? Halide::Float(64) : Halide::Float(32);
-  const int plane_vector =
-      schedule == DepthwiseBackpropFilterSchedule::kCpuChannelBlocks ? target.natural_vector_size(type) : 0;
+  const int plane_vector = schedule == DepthwiseBackpropFilterSchedule::kCpuChannelBlocks
+                               ? target.natural_vector_size(HalideType(dtype))
+                               : 0;
   DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(dtype, format, plane_vector);
   ApplySchedule(schedule, a, target);
   return a;

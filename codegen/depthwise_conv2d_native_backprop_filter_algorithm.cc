@@ -22,7 +22,7 @@ Expr Masked(const Expr& value, const Expr& mask) {
 }  // namespace
 
 DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format, int plane_vector) {
-  const Halide::Type type = dtype == DataType::kDouble ? Halide::Float(64) : Halide::Float(32);
+  const Halide::Type type = HalideType(dtype);
   DepthwiseBackpropFilterAlgorithm a;
   a.format = format;
   a.input = Halide::ImageParam(type, 4, "input");

@@ -78,6 +78,11 @@ struct DepthwiseBackpropFilterAlgorithm {
   std::vector<Halide::Argument> arguments() const;
 };
 
+// The Halide type of a tensor of `dtype` (float or double).
+inline Halide::Type HalideType(DataType dtype) {
+  return dtype == DataType::kDouble ? Halide::Float(64) : Halide::Float(32);
+}
+
 // Defines the gradient for `dtype` (float or double), accumulating in that dtype. A `plane_vector` of
 // more than 0 adds the plane sums of an NCHW kernel (update 1), over planes rounded up to vectors of that
 // many values.

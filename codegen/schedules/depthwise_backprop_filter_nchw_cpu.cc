@@ -7,6 +7,54 @@ using Halide::Expr;
 using Halide::TailStrategy;
 using Halide::Var;
 
+namespace {
+
+// The plane sums (update 1) of an NCHW kernel, where the algorithm has them.
+void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
+  Halide::Func& dw = a.filter_grad;
+  const Halide::RDom& r = a.plane_positions;  // (p, n)
+  const int lanes = target.natural_vector_size(a.input.type());
+  Halide::RVar position_vector("position_vector"), position_lane("position_lane");
+  Var lane("lane");
+
+  // One parallel task per channel: its sums per vector lane (positions p with the same p % lanes) over every
+  // image in order, one accumulator vector per tap in registers, then the lanes of each tap added. Each
+  // plane is read contiguously; the constant extents (`taps`: 3 or 5 for those specialisations, else 0)
+  // give every tap's accumulator a fixed place, which lets it stay in a register.
+  const auto sweep = [&](Halide::Stage sums, int taps) {
+    sums.split(r.x, position_vector, position_lane, lanes);
+    Halide::Func lane_sums = sums.rfactor(position_lane, lane);
+    sums.reorder(position_lane, a.kw, a.kh, a.d).parallel(a.d);
+    lane_sums.compute_at(dw, a.d).reorder_storage(lane, a.kw, a.kh, a.d).bound_extent(lane, lanes).vectorize(lane);
+    Halide::Stage update = lane_sums.update();
+    if (taps == 5) {
+      // 25 accumulators would spill: one filter row at a time (the plane is in L1 after the first).
+      update.reorder(lane, a.kw, position_vector, a.kh, r.y).unroll(a.kw);
+    } else {
+      update.reorder(lane, a.kw, a.kh, position_vector, r.y);
+    }
+    if (taps != 0) {
+      lane_sums.bound_extent(a.kw, taps).bound_extent(a.kh, taps).unroll(a.kw).unroll(a.kh);
+      update.unroll(a.kw);
+      if (taps == 3) update.unroll(a.kh);
+    }
+    update.vectorize(lane);
+  };
+  sweep(dw.update(1).specialize(a.filter_cols() == 3 && a.filter_rows() == 3), 3);
+  sweep(dw.update(1).specialize(a.filter_cols() == 5 && a.filter_rows() == 5), 5);
+  sweep(dw.update(1), 0);
+
+  // The mask has constant extents, so that every tap's row of it is a constant offset from one pointer.
+  const std::vector<Var> m = a.plane_mask.args();  // (p, kw, kh)
+  a.plane_mask.compute_root()
+      .bound(m[0], 0, a.kMaxPlanePositions)
+      .bound(m[1], 0, a.kMaxPlaneTaps)
+      .bound(m[2], 0, a.kMaxPlaneTaps)
+      .vectorize(m[0], lanes);
+}
+
+}  // namespace
+
 void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
   const Halide::RDom& r = a.rows;  // (ow, oh, n)
@@ -86,51 +134,9 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
   for (int multiplier : {1, 2, 4}) per_block(dw.update(0).specialize(a.multiplier == multiplier), sweep);
   per_block(dw.update(0), sweep);
 
-  if (a.has_plane_sums) ScheduleCpuPlaneSums(a, target);
+  if (a.has_plane_sums) SchedulePlaneSums(a, target);
 }
 
-void ScheduleCpuPlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
-  Halide::Func& dw = a.filter_grad;
-  const Halide::RDom& r = a.plane_positions;  // (p, n)
-  const int lanes = target.natural_vector_size(a.input.type());
-  Halide::RVar position_vector("position_vector"), position_lane("position_lane");
-  Var lane("lane");
-
-  // One parallel task per channel: its sums per vector lane (positions p with the same p % lanes) over every
-  // image in order, one accumulator vector per tap in registers, then the lanes of each tap added. Each
-  // plane is read contiguously; the constant extents (`taps`: 3 or 5 for those specialisations, else 0)
-  // give every tap's accumulator a fixed place, which lets it stay in a register.
-  const auto sweep = [&](Halide::Stage sums, int taps) {
-    sums.split(r.x, position_vector, position_lane, lanes);
-    Halide::Func lane_sums = sums.rfactor(position_lane, lane);
-    sums.reorder(position_lane, a.kw, a.kh, a.d).parallel(a.d);
-    lane_sums.compute_at(dw, a.d).reorder_storage(lane, a.kw, a.kh, a.d).bound_extent(lane, lanes).vectorize(lane);
-    Halide::Stage update = lane_sums.update();
-    if (taps == 5) {
-      // 25 accumulators would spill: one filter row at a time (the plane is in L1 after the first).
-      update.reorder(lane, a.kw, position_vector, a.kh, r.y).unroll(a.kw);
-    } else {
-      update.reorder(lane, a.kw, a.kh, position_vector, r.y);
-    }
-    if (taps != 0) {
-      lane_sums.bound_extent(a.kw, taps).bound_extent(a.kh, taps).unroll(a.kw).unroll(a.kh);
-      update.unroll(a.kw);
-      if (taps == 3) update.unroll(a.kh);
-    }
-    update.vectorize(lane);
-  };
-  sweep(dw.update(1).specialize(a.filter_cols() == 3 && a.filter_rows() == 3), 3);
-  sweep(dw.update(1).specialize(a.filter_cols() == 5 && a.filter_rows() == 5), 5);
-  sweep(dw.update(1), 0);
-
-  // The mask has constant extents, so that every tap's row of it is a constant offset from one pointer.
-  const std::vector<Var> m = a.plane_mask.args();  // (p, kw, kh)
-  a.plane_mask.compute_root()
-      .bound(m[0], 0, a.kMaxPlanePositions)
-      .bound(m[1], 0, a.kMaxPlaneTaps)
-      .bound(m[2], 0, a.kMaxPlaneTaps)
-      .vectorize(m[0], lanes);
-}
 
 }  // namespace codegen
 }  // namespace halogen

@@ -25,13 +25,9 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
 // NCHW on a CPU: one parallel task per vector of output channels, over the images in order. Each image's
 // planes for those channels are copied channel-innermost into a buffer in L2 and swept like NHWC, with
 // the 3x3 and 5x5 accumulators in registers. Stride-1 shapes with small planes take the plane sums
-// instead (ScheduleCpuPlaneSums).
+// instead: one parallel task per output channel sweeps that channel's plane in every image, in memory
+// order, vectorised along the plane, with one accumulator vector per tap.
 void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
-
-// The plane sums of an NCHW kernel on a CPU (part of ScheduleCpuChannelBlocks): one parallel task per
-// output channel sweeps that channel's plane in every image, in memory order, vectorised along the plane,
-// with one accumulator vector per tap.
-void ScheduleCpuPlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // Either layout on a GPU (CUDA, OpenCL): partial sums over row chunks, one thread per (channel, tap,
 // chunk) summing its rows in order, then one thread per (channel, tap) adding the chunks in order.
