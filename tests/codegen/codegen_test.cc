@@ -211,28 +211,24 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {1, 1, 1, 2, 7, 9, 16},    {2, 1, 1, 1, 6, 5, 9},    {3, 1, 1, 1, 32, 32, 8},  {3, 1, 1, 1, 32, 33, 8},
       {5, 1, 1, 1, 19, 19, 8},   {5, 1, 1, 1, 19, 20, 8},
   };
-  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
-    for (const Shape& s : shapes) {
-      const testing::RandomCase c = SameCase(format, s.k, s.stride, s.multiplier, s.n, s.h, s.w, s.c);
-      const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
-      const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
-      INFO(DataFormatName(format) << " " << x.shape().DebugString() << " filter " << s.k << "x" << s.k << " m"
-                                  << s.multiplier << " stride " << s.stride);
-      absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
-      REQUIRE(got.status().ToString() == "OK");
-      REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, *got) == "");
-    }
-  }
-  // Plane sums in double: four lanes to a vector instead of eight.
-  for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 1, 9, 11, 5}}) {
-    const testing::RandomCase c = SameCase(DataFormat::kNCHW, s.k, s.stride, s.multiplier, s.n, s.h, s.w, s.c);
-    const Tensor x = testing::RandomTensor<double>(testing::InputShape(c.geometry), rng);
-    const Tensor dy = testing::RandomTensor<double>(testing::OutBackpropShape(c.geometry), rng);
-    INFO("NCHW double " << x.shape().DebugString() << " filter " << s.k << "x" << s.k);
+  // `zero` only names the element type (float or double).
+  const auto check = [&](auto zero, DataFormat format, const Shape& s) {
+    using T = decltype(zero);
+    const testing::RandomCase c = SameCase(format, s.k, s.stride, s.multiplier, s.n, s.h, s.w, s.c);
+    const Tensor x = testing::RandomTensor<T>(testing::InputShape(c.geometry), rng);
+    const Tensor dy = testing::RandomTensor<T>(testing::OutBackpropShape(c.geometry), rng);
+    INFO(DataFormatName(format) << " " << (sizeof(T) == 8 ? "double " : "") << x.shape().DebugString()
+                                << " filter " << s.k << "x" << s.k << " m" << s.multiplier << " stride "
+                                << s.stride);
     absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
     REQUIRE(got.status().ToString() == "OK");
-    REQUIRE(testing::CompareWithDirectDefinition<double>(c.geometry, x, dy, *got) == "");
+    REQUIRE(testing::CompareWithDirectDefinition<T>(c.geometry, x, dy, *got) == "");
+  };
+  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+    for (const Shape& s : shapes) check(0.0f, format, s);
   }
+  // Plane sums in double: four lanes to a vector instead of eight.
+  for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 1, 9, 11, 5}}) check(0.0, DataFormat::kNCHW, s);
   RequireEachKernelCompiledOnce();
 }
 
