@@ -115,10 +115,12 @@ absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, T
 DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat format,
                                                  DepthwiseBackpropFilterSchedule schedule,
                                                  const Halide::Target& target) {
-  const int plane_vector = schedule == DepthwiseBackpropFilterSchedule::kCpuChannelBlocks
-                               ? target.natural_vector_size(HalideType(dtype))
-                               : 0;
-  DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(dtype, format, plane_vector);
+  DepthwiseBackpropFilterVariants variants;
+  if (schedule == DepthwiseBackpropFilterSchedule::kCpuChannelBlocks) {
+    variants.plane_vector = target.natural_vector_size(HalideType(dtype));
+  }
+  variants.phase_sums = schedule == DepthwiseBackpropFilterSchedule::kCpuChannelTaps;
+  DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(dtype, format, variants);
   ApplySchedule(schedule, a, target);
   return a;
 }

@@ -21,7 +21,8 @@ Expr Masked(const Expr& value, const Expr& mask) {
 
 }  // namespace
 
-DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format, int plane_vector) {
+DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format,
+                                                               DepthwiseBackpropFilterVariants variants) {
   const Halide::Type type = HalideType(dtype);
   DepthwiseBackpropFilterAlgorithm a;
   a.format = format;
@@ -80,7 +81,10 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     a.input_images.dim(i).set_min(0);
     a.out_backprop_images.dim(i).set_min(0);
   }
+  const int plane_vector = variants.plane_vector;
   a.has_plane_sums = plane_vector > 0 && !nhwc;
+  a.has_phase_sums = variants.phase_sums && nhwc;
+  const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
   const Expr out_plane = out_rows * out_cols;
   // The image views must hold whole images: one of more than 2^31 - 1 values is cut short by the caller.
   const auto whole_images = [](const Halide::ImageParam& images, const Halide::ImageParam& tensor) {
@@ -88,21 +92,52 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     for (int i = 1; i < 3; ++i) values *= Halide::cast<int64_t>(tensor.dim(i).extent());
     return Halide::cast<int64_t>(images.dim(0).extent()) == values;
   };
-  a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && a.dilation_rows == 1 && a.dilation_cols == 1 &&
-                                         out_cols == in_cols && out_plane <= a.kMaxPlanePositions &&
+  a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && undilated && out_cols == in_cols && out_plane <= a.kMaxPlanePositions &&
                                          a.filter_rows() <= a.kMaxPlaneTaps && a.filter_cols() <= a.kMaxPlaneTaps &&
                                          out_plane * a.filter_rows() * a.filter_cols() <= a.kMaxPlaneTapPositions &&
                                          whole_images(a.input_images, a.input) &&
                                          whole_images(a.out_backprop_images, a.out_backprop))
                                       : Halide::cast<bool>(false);
-  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(a.use_plane_sums, 0, batch), "rows");
+  a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
+                                         a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
+                                      : Halide::cast<bool>(false);
+  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(a.use_plane_sums || a.use_phase_sums, 0, batch),
+                        "rows");
+  const auto row_mask = [&](const Expr& ih) {
+    return Halide::select(ih >= 0 && ih < in_rows, bits.max(), Halide::cast(bits, 0));
+  };
   {
     const Expr ow = a.rows.x, oh = a.rows.y, n = a.rows.z;
     const Expr ih = in_row(oh), iw = in_col(ow);
-    const Expr row_mask = Halide::select(ih >= 0 && ih < in_rows, bits.max(), Halide::cast(bits, 0));
     const Expr x = x_at(x_cols_padded, iw, Halide::clamp(ih, 0, in_rows - 1), n);
     a.filter_grad(a.d, a.kw, a.kh) +=
-        Masked(x, row_mask) * Masked(dy_at(ow, oh, n), row_mask & column_mask(iw));
+        Masked(x, row_mask(ih)) * Masked(dy_at(ow, oh, n), row_mask(ih) & column_mask(iw));
+  }
+  if (a.has_phase_sums) {
+    // Column-phase sums: input column 2j + phase against output column j - shift + pad_left. Every input
+    // column read is real; an output column outside the image (at a row's ends) masks both factors, as
+    // does a padding row.
+    Halide::Region out_width_only(4, Halide::Range(Expr(), Expr()));
+    out_width_only[w_dim] = Halide::Range(0, out_cols);
+    Func dy_cols_padded =
+        Halide::BoundaryConditions::constant_exterior(a.out_backprop_source, Halide::cast(type, 0), out_width_only);
+    Func out_column_mask =
+        Halide::BoundaryConditions::constant_exterior(all_ones, Halide::cast(bits, 0), {{0, out_cols}});
+    a.phase_rows = Halide::RDom(0, in_cols / 2, 0, out_rows, 0, Halide::select(a.use_phase_sums, batch, 0),
+                                "phase_rows");
+    const Expr j = a.phase_rows.x, oh = a.phase_rows.y, n = a.phase_rows.z;
+    const Expr ih = in_row(oh), ow = j - a.shift + a.pad_left;
+    const Expr mask = row_mask(ih) & out_column_mask(ow);
+    a.phase_sums = Func("phase_sums");
+    a.phase_sums(a.d, a.phase, a.shift, a.kh) = Halide::cast(type, 0);
+    a.phase_sums(a.d, a.phase, a.shift, a.kh) +=
+        Masked(a.input_source(c, 2 * j + a.phase, Halide::clamp(ih, 0, in_rows - 1), n), mask) *
+        Masked(dy_cols_padded(a.d, ow, oh, n), mask);
+    // Filter column kw is (phase, shift) = ((kw + pad_left) % 2, (kw + pad_left) / 2); the clamp only keeps
+    // the read inside the two shifts for shapes that do not take the phase sums (whose sums are all zero).
+    const Expr kw_padded = a.kw + a.pad_left;
+    a.filter_grad(a.d, a.kw, a.kh) += a.phase_sums(a.d, kw_padded % 2, Halide::clamp(kw_padded / 2, 0, 1), a.kh);
+    return a;
   }
   if (!a.has_plane_sums) return a;
 

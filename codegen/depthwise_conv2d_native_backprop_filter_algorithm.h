@@ -9,7 +9,8 @@
 // one AND per vector, which lets a schedule sweep every row once, in order; padding columns read through
 // zero boundaries (Halide splits the column loop into a test-free middle and short edges). An NCHW kernel
 // may add a second update, the plane sums, for stride-1 shapes with small planes: the same sum over each
-// plane's positions in memory order, vectorised along the plane (see use_plane_sums).
+// plane's positions in memory order, vectorised along the plane (see use_plane_sums). An NHWC kernel may
+// add the column-phase sums for stride 2, which read each input row in memory order (see use_phase_sums).
 #ifndef HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 #define HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 
@@ -25,7 +26,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 22;
+inline constexpr int kDepthwiseBackpropFilterRevision = 23;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -71,6 +72,22 @@ struct DepthwiseBackpropFilterAlgorithm {
   static constexpr int kMaxPlaneTapPositions = 1024 * 9;
   static constexpr int kMaxPlaneTaps = 5;  // per filter row and column
 
+  // With column-phase sums (NHWC only), update 1 sums over `phase_rows` instead of update 0 whenever
+  // `use_phase_sums` holds (stride 2, undilated, multiplier 1, three filter columns, left padding 0 or 1,
+  // input rows of an even width). A row of W columns of C channels is read as W / 2 runs of 2 * C values,
+  // each an even column and the odd column after it (its `phase`): input column 2j + phase meets output
+  // column j - shift + pad_left, the filter column kw = 2 * shift + phase - pad_left, so `phase_sums`
+  // (d, phase, shift, kh) holds every tap, plus one combination that is no tap (kw = -1 or 3) and is never
+  // read. A schedule can then sweep each run contiguously with one load per filter row and value, which
+  // keeps the hardware prefetchers streaming: a stride-2 sweep over output columns reads each row as three
+  // interleaved streams that skip a column at every step (on this machine from DRAM at about half the
+  // rate). Terms whose output column falls outside the image are masked in both factors.
+  bool has_phase_sums = false;
+  Halide::Expr use_phase_sums;
+  Halide::RDom phase_rows;  // (j, oh, n): every run of two input columns, for every output row
+  Halide::Var phase{"phase"}, shift{"shift"};
+  Halide::Func phase_sums;  // (d, phase, shift, kh)
+
   Halide::Expr filter_rows() const { return filter_grad.output_buffer().dim(2).extent(); }
   Halide::Expr filter_cols() const { return filter_grad.output_buffer().dim(1).extent(); }
 
@@ -83,11 +100,16 @@ inline Halide::Type HalideType(DataType dtype) {
   return dtype == DataType::kDouble ? Halide::Float(64) : Halide::Float(32);
 }
 
-// Defines the gradient for `dtype` (float or double), accumulating in that dtype. A `plane_vector` of
-// more than 0 adds the plane sums of an NCHW kernel (update 1), over planes rounded up to vectors of that
-// many values.
+// The optional reductions a schedule may ask for; each is update 1 of its layout's kernel.
+struct DepthwiseBackpropFilterVariants {
+  int plane_vector = 0;        // > 0: NCHW plane sums, over planes rounded up to vectors of this many values
+  bool phase_sums = false;     // NHWC column-phase sums for stride 2
+};
+
+// Defines the gradient for `dtype` (float or double), accumulating in that dtype, with the `variants`
+// that apply to `format`.
 DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format,
-                                                               int plane_vector = 0);
+                                                               DepthwiseBackpropFilterVariants variants = {});
 
 }  // namespace codegen
 }  // namespace halogen

@@ -8,6 +8,55 @@ using Halide::RVar;
 using Halide::TailStrategy;
 using Halide::Var;
 
+namespace {
+
+// The column-phase sums (update 1 of filter_grad, stride 2), over the same chunks of rows as update 0:
+// per row and run of two input columns, each phase's channels in order, so that each input row is one
+// stream read in memory order (one load per filter row and value, shared by both shifts).
+void SchedulePhaseSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target, const Expr& images_per_chunk,
+                       const Expr& rows_per_band) {
+  Halide::Func& sums = a.phase_sums;
+  const Halide::RDom& r = a.phase_rows;  // (j, oh, n)
+  const int lanes = target.natural_vector_size(a.input.type());
+  RVar image_chunk("image_chunk"), image("image"), row_chunk("row_chunk"), row("row");
+  Var u("u"), w("w"), z("z"), d_outer("d_outer"), d_inner("d_inner");
+
+  sums.bound(a.phase, 0, 2).bound(a.shift, 0, 2).compute_root();
+  sums.update()
+      .split(r.z, image_chunk, image, images_per_chunk, TailStrategy::GuardWithIf)
+      .split(r.y, row_chunk, row, rows_per_band, TailStrategy::GuardWithIf)
+      .reorder(r.x, row, image, row_chunk, image_chunk);
+  Halide::Func partial = sums.update().rfactor({{image_chunk, u}, {row_chunk, w}});
+  partial.compute_root();
+  partial.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).fuse(w, u, z).parallel(z);
+  // The phase loop stays a loop (not unrolled): one load instruction then walks the run contiguously,
+  // which is what the prefetchers follow.
+  const auto sweep = [&](Halide::Stage stage, bool unroll_taps) {
+    stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
+        .reorder(d_inner, a.shift, a.kh, d_outer, a.phase, r.x, row, image, w, u)
+        .vectorize(d_inner)
+        .unroll(a.shift);
+    if (unroll_taps) stage.unroll(a.kh);
+    stage.fuse(w, u, z).parallel(z);
+  };
+  // Multiplier 1 (the only one that takes the phase sums) turns the channel index d / M into a dense load.
+  sweep(partial.update().specialize(a.filter_rows() == 3 && a.multiplier == 1), true);
+  sweep(partial.update().specialize(a.multiplier == 1), false);
+  sweep(partial.update(), false);
+
+  sums.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner);
+  sums.update()
+      .split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
+      .reorder(d_inner, row_chunk, image_chunk, a.phase, a.shift, a.kh, d_outer)
+      .vectorize(d_inner);
+  a.filter_grad.update(1)
+      .split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
+      .reorder(d_inner, a.kw, a.kh, d_outer)
+      .vectorize(d_inner);
+}
+
+}  // namespace
+
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
   const int lanes = target.natural_vector_size(a.input.type());
@@ -150,6 +199,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
       .reorder(d_inner, row_chunk, image_chunk, a.kw, a.kh, d_outer)
       .vectorize(d_inner)
       .parallel(d_outer);
+  if (a.has_phase_sums) SchedulePhaseSums(a, target, images_per_chunk, rows_per_band);
 }
 
 }  // namespace codegen

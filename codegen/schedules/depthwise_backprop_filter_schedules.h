@@ -19,7 +19,8 @@ namespace codegen {
 // one image's rows), one parallel task each, combined in order. Inside a chunk, 3x3 and other filters
 // sweep each row once with all of its channels and keep the accumulators in L1; 5x5 filters (stride 1 or
 // 2, depth a multiple of two vectors) sum each row per (two vectors of channels, filter row), two columns
-// per step, with the accumulators in registers.
+// per step, with the accumulators in registers. Stride-2 shapes that take the column-phase sums read each
+// input row in memory order, two columns' channels at a time.
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // NCHW on a CPU: one parallel task per vector of output channels, over the images in order. Each image's
@@ -46,7 +47,8 @@ absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, T
 void ApplySchedule(DepthwiseBackpropFilterSchedule schedule, DepthwiseBackpropFilterAlgorithm& a,
                    const Halide::Target& target);
 
-// The algorithm as `schedule` needs it (cpu_channel_blocks adds the plane sums), with `schedule` applied.
+// The algorithm as `schedule` needs it (cpu_channel_blocks adds the plane sums, cpu_channel_taps the
+// column-phase sums), with `schedule` applied.
 DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat format,
                                                  DepthwiseBackpropFilterSchedule schedule,
                                                  const Halide::Target& target);

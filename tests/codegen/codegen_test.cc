@@ -58,25 +58,37 @@ void CheckAllLayoutsAndTypes(Target target, int count) {
   RequireEachKernelCompiledOnce();
 }
 
-// A case large enough that every schedule splits its reduction into many chunks and lanes.
-testing::RandomCase LargeCase(DataFormat format) {
+// A SAME case with a k x k filter, stride and multiplier on n x h x w x c, in `format`.
+testing::RandomCase SameCase(DataFormat format, int64_t k, int stride, int64_t multiplier, int64_t n, int64_t h,
+                             int64_t w, int64_t c_in) {
   testing::RandomCase c;
   const bool nhwc = format == DataFormat::kNHWC;
-  c.strides = nhwc ? std::vector<int>{1, 1, 1, 1} : std::vector<int>{1, 1, 1, 1};
+  c.strides = nhwc ? std::vector<int>{1, stride, stride, 1} : std::vector<int>{1, 1, stride, stride};
   c.padding = "SAME";
   c.attrs = ops::DepthwiseConv2dNativeBackpropFilter::DataFormat(nhwc ? "NHWC" : "NCHW");
   DepthwiseConvParams params;
   params.format = format;
-  const int64_t sizes[] = {3, 3, 24, 1};
-  const TensorShape x = nhwc ? TensorShape{4, 29, 31, 24} : TensorShape{4, 24, 29, 31};
-  c.geometry = *ComputeDepthwiseConvGeometry(params, x, sizes, x);
+  params.stride = stride;
+  const int64_t sizes[] = {k, k, c_in, multiplier};
+  const int64_t out_h = (h + stride - 1) / stride, out_w = (w + stride - 1) / stride;
+  const TensorShape x = nhwc ? TensorShape{n, h, w, c_in} : TensorShape{n, c_in, h, w};
+  const TensorShape dy = nhwc ? TensorShape{n, out_h, out_w, c_in * multiplier}
+                              : TensorShape{n, c_in * multiplier, out_h, out_w};
+  c.geometry = *ComputeDepthwiseConvGeometry(params, x, sizes, dy);
   return c;
+}
+
+// A case large enough that every schedule splits its reduction into many chunks and lanes; at stride 2
+// an even width, which NHWC sums by column phases.
+testing::RandomCase LargeCase(DataFormat format, int stride = 1) {
+  return SameCase(format, 3, stride, 1, 4, 29, stride == 1 ? 31 : 30, 24);
 }
 
 void CheckBitwiseDeterminism(Target target) {
   std::mt19937_64 rng(99);
-  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
-    const testing::RandomCase c = LargeCase(format);
+  for (const testing::RandomCase& c : {LargeCase(DataFormat::kNHWC), LargeCase(DataFormat::kNCHW),
+                                       LargeCase(DataFormat::kNHWC, 2)}) {
+    const DataFormat format = c.geometry.format;
     const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
     const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
     SessionOptions options;
@@ -98,22 +110,25 @@ void CheckBitwiseDeterminism(Target target) {
   RequireEachKernelCompiledOnce();
 }
 
-// A SAME case with a k x k filter, stride and multiplier on n x h x w x c, in `format`.
-testing::RandomCase SameCase(DataFormat format, int64_t k, int stride, int64_t multiplier, int64_t n, int64_t h,
-                             int64_t w, int64_t c_in) {
+// A kh x kw case (multiplier 1) with explicit padding {top, bottom, left, right}, in `format`.
+testing::RandomCase ExplicitCase(DataFormat format, int64_t kh, int64_t kw, int stride, int64_t n, int64_t h,
+                                 int64_t w, int64_t c_in, const std::vector<int64_t>& pads) {
   testing::RandomCase c;
   const bool nhwc = format == DataFormat::kNHWC;
   c.strides = nhwc ? std::vector<int>{1, stride, stride, 1} : std::vector<int>{1, 1, stride, stride};
-  c.padding = "SAME";
-  c.attrs = ops::DepthwiseConv2dNativeBackpropFilter::DataFormat(nhwc ? "NHWC" : "NCHW");
+  c.padding = "EXPLICIT";
   DepthwiseConvParams params;
   params.format = format;
   params.stride = stride;
-  const int64_t sizes[] = {k, k, c_in, multiplier};
-  const int64_t out_h = (h + stride - 1) / stride, out_w = (w + stride - 1) / stride;
+  params.padding = Padding::kExplicit;
+  params.explicit_paddings = nhwc ? std::vector<int64_t>{0, 0, pads[0], pads[1], pads[2], pads[3], 0, 0}
+                                  : std::vector<int64_t>{0, 0, 0, 0, pads[0], pads[1], pads[2], pads[3]};
+  c.attrs = ops::DepthwiseConv2dNativeBackpropFilter::DataFormat(nhwc ? "NHWC" : "NCHW")
+                .ExplicitPaddings(std::vector<int>(params.explicit_paddings.begin(), params.explicit_paddings.end()));
+  const int64_t sizes[] = {kh, kw, c_in, 1};
+  const int64_t out_h = (h + pads[0] + pads[1] - kh) / stride + 1, out_w = (w + pads[2] + pads[3] - kw) / stride + 1;
   const TensorShape x = nhwc ? TensorShape{n, h, w, c_in} : TensorShape{n, c_in, h, w};
-  const TensorShape dy = nhwc ? TensorShape{n, out_h, out_w, c_in * multiplier}
-                              : TensorShape{n, c_in * multiplier, out_h, out_w};
+  const TensorShape dy = nhwc ? TensorShape{n, out_h, out_w, c_in} : TensorShape{n, c_in, out_h, out_w};
   c.geometry = *ComputeDepthwiseConvGeometry(params, x, sizes, dy);
   return c;
 }
@@ -149,41 +164,48 @@ Tensor PositiveWithInfinities(const TensorShape& shape, DataFormat format, std::
 // really reads an Inf.
 TEST_CASE("padded taps stay exact next to Inf in either tensor") {
   std::mt19937_64 rng(5);
+  std::vector<testing::RandomCase> cases;
   for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
     for (int64_t k : {3, 5}) {
-      for (int stride : {1, 2}) {
-        const testing::RandomCase c = PaddedCase(format, k, stride);
-        const DepthwiseConvGeometry& g = c.geometry;
-        for (bool inf_in_input : {true, false}) {
-          const Tensor x = PositiveWithInfinities(testing::InputShape(g), format, rng, [&](int64_t h, int64_t w) {
-            return inf_in_input && (h == 0 || w == 0);
-          });
-          const Tensor dy =
-              PositiveWithInfinities(testing::OutBackpropShape(g), format, rng,
-                                     [&](int64_t h, int64_t w) { return !inf_in_input && (h == 0 || w == 0); });
-          INFO(DataFormatName(format) << " " << k << "x" << k << " stride " << stride << " Inf in "
-                                      << (inf_in_input ? "input" : "out_backprop"));
-          absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
-          REQUIRE(got.ok());
-          const testing::DirectResult want = testing::DirectDefinition<float>(g, x, dy);
-          const auto values = got->flat<float>();
-          int finite = 0, infinite = 0;
-          for (size_t i = 0; i < values.size(); ++i) {
-            INFO("element " << i << ": got " << values[i] << ", want " << static_cast<double>(want.value[i]));
-            if (std::isfinite(static_cast<double>(want.value[i]))) {
-              ++finite;
-              REQUIRE(std::abs(values[i] - static_cast<double>(want.value[i])) <=
-                      testing::AllowedError<float>(want.magnitude[i], want.reduction_length));
-            } else {
-              ++infinite;
-              REQUIRE(values[i] == std::numeric_limits<float>::infinity());
-            }
-          }
-          // Both kinds of tap occur, so the case checks what it claims.
-          REQUIRE(finite > 0);
-          REQUIRE(infinite > 0);
+      for (int stride : {1, 2}) cases.push_back(PaddedCase(format, k, stride));
+    }
+  }
+  // NHWC stride 2 on even widths takes the column-phase sums, whose output columns run past both ends of
+  // the row (left padding 0 and 1).
+  cases.push_back(SameCase(DataFormat::kNHWC, 3, 2, 1, 2, 10, 10, 16));
+  cases.push_back(ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 16, {1, 1, 1, 0}));
+  for (const testing::RandomCase& c : cases) {
+    const DepthwiseConvGeometry& g = c.geometry;
+    for (bool inf_in_input : {true, false}) {
+      const Tensor x = PositiveWithInfinities(testing::InputShape(g), g.format, rng, [&](int64_t h, int64_t w) {
+        return inf_in_input && (h == 0 || w == 0);
+      });
+      const Tensor dy =
+          PositiveWithInfinities(testing::OutBackpropShape(g), g.format, rng,
+                                 [&](int64_t h, int64_t w) { return !inf_in_input && (h == 0 || w == 0); });
+      INFO(DataFormatName(g.format) << " " << x.shape().DebugString() << " " << g.filter_rows << "x"
+                                    << g.filter_cols << " stride " << g.stride << " " << c.padding << " Inf in "
+                                    << (inf_in_input ? "input" : "out_backprop"));
+      absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
+      REQUIRE(got.ok());
+      const testing::DirectResult want = testing::DirectDefinition<float>(g, x, dy);
+      const auto values = got->flat<float>();
+      int finite = 0, infinite = 0;
+      for (size_t i = 0; i < values.size(); ++i) {
+        INFO("element " << i << ": got " << values[i] << ", want " << static_cast<double>(want.value[i]));
+        if (std::isfinite(static_cast<double>(want.value[i]))) {
+          ++finite;
+          REQUIRE(std::abs(values[i] - static_cast<double>(want.value[i])) <=
+                  testing::AllowedError<float>(want.magnitude[i], want.reduction_length));
+        } else {
+          ++infinite;
+          REQUIRE(values[i] == std::numeric_limits<float>::infinity());
         }
       }
+      // Both kinds of tap occur, so the case checks what it claims; but with no left padding every tap
+      // reads out_backprop's first column against a real input column, so all of them are infinite.
+      if (inf_in_input || g.pad_left > 0) REQUIRE(finite > 0);
+      REQUIRE(infinite > 0);
     }
   }
 }
@@ -210,25 +232,42 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {3, 1, 1, 2, 7, 7, 40},    {5, 1, 1, 2, 14, 14, 24}, {3, 1, 2, 1, 5, 6, 3},    {4, 1, 1, 2, 9, 10, 8},
       {1, 1, 1, 2, 7, 9, 16},    {2, 1, 1, 1, 6, 5, 9},    {3, 1, 1, 1, 32, 32, 8},  {3, 1, 1, 1, 32, 33, 8},
       {5, 1, 1, 1, 19, 19, 8},   {5, 1, 1, 1, 19, 20, 8},
+      // NHWC column-phase sums (stride 2, even widths): whole vectors, a depth that is not (13), many
+      // rows per image (bands); and beside them the even-width shapes that do not take them (multiplier 2,
+      // 5x5), whose phase sums are empty.
+      {3, 2, 1, 2, 12, 14, 32},  {3, 2, 1, 3, 13, 10, 13}, {3, 2, 1, 3, 64, 62, 40}, {3, 2, 2, 2, 12, 14, 16},
+      {5, 2, 1, 2, 14, 14, 32},
   };
   // `zero` only names the element type (float or double).
-  const auto check = [&](auto zero, DataFormat format, const Shape& s) {
+  const auto check_case = [&](auto zero, const testing::RandomCase& c) {
     using T = decltype(zero);
-    const testing::RandomCase c = SameCase(format, s.k, s.stride, s.multiplier, s.n, s.h, s.w, s.c);
+    const DepthwiseConvGeometry& g = c.geometry;
     const Tensor x = testing::RandomTensor<T>(testing::InputShape(c.geometry), rng);
     const Tensor dy = testing::RandomTensor<T>(testing::OutBackpropShape(c.geometry), rng);
-    INFO(DataFormatName(format) << " " << (sizeof(T) == 8 ? "double " : "") << x.shape().DebugString()
-                                << " filter " << s.k << "x" << s.k << " m" << s.multiplier << " stride "
-                                << s.stride);
+    INFO(DataFormatName(g.format) << " " << (sizeof(T) == 8 ? "double " : "") << x.shape().DebugString()
+                                  << " filter " << g.filter_rows << "x" << g.filter_cols << " m" << g.multiplier
+                                  << " stride " << g.stride << " " << c.padding << " pad_left " << g.pad_left);
     absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
     REQUIRE(got.status().ToString() == "OK");
     REQUIRE(testing::CompareWithDirectDefinition<T>(c.geometry, x, dy, *got) == "");
   };
+  const auto check = [&](auto zero, DataFormat format, const Shape& s) {
+    check_case(zero, SameCase(format, s.k, s.stride, s.multiplier, s.n, s.h, s.w, s.c));
+  };
   for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
     for (const Shape& s : shapes) check(0.0f, format, s);
+    // Column-phase sums with explicit padding: left padding 1; 0 with the last run of columns past the
+    // output (VALID-like); filters of 5 and 1 rows; and left padding 2, which does not take them.
+    check_case(0.0f, ExplicitCase(format, 3, 3, 2, 2, 9, 10, 16, {1, 1, 1, 0}));
+    check_case(0.0f, ExplicitCase(format, 3, 3, 2, 2, 10, 12, 8, {0, 0, 0, 0}));
+    check_case(0.0f, ExplicitCase(format, 5, 3, 2, 2, 11, 12, 24, {2, 2, 1, 1}));
+    check_case(0.0f, ExplicitCase(format, 1, 3, 2, 1, 6, 8, 8, {0, 0, 0, 1}));
+    check_case(0.0f, ExplicitCase(format, 3, 3, 2, 1, 8, 8, 8, {1, 1, 2, 2}));
   }
-  // Plane sums in double: four lanes to a vector instead of eight.
+  // Plane sums and column-phase sums in double: four lanes to a vector instead of eight.
   for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 1, 9, 11, 5}}) check(0.0, DataFormat::kNCHW, s);
+  check(0.0, DataFormat::kNHWC, Shape{3, 2, 1, 2, 12, 14, 12});
+  check_case(0.0, ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 6, {1, 1, 1, 0}));
   RequireEachKernelCompiledOnce();
 }
 
