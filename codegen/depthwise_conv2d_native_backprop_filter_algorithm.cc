@@ -92,16 +92,25 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     for (int i = 1; i < 3; ++i) values *= Halide::cast<int64_t>(tensor.dim(i).extent());
     return Halide::cast<int64_t>(images.dim(0).extent()) == values;
   };
-  a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && undilated && out_cols == in_cols && out_plane <= a.kMaxPlanePositions &&
-                                         a.filter_rows() <= a.kMaxPlaneTaps && a.filter_cols() <= a.kMaxPlaneTaps &&
-                                         out_plane * a.filter_rows() * a.filter_cols() <= a.kMaxPlaneTapPositions &&
-                                         whole_images(a.input_images, a.input) &&
-                                         whole_images(a.out_backprop_images, a.out_backprop))
+  const auto small_planes = [&](const Expr& positions) {
+    return positions <= a.kMaxPlanePositions && a.filter_rows() <= a.kMaxPlaneTaps &&
+           a.filter_cols() <= a.kMaxPlaneTaps && positions * a.filter_rows() * a.filter_cols() <= a.kMaxPlaneTapPositions;
+  };
+  const bool has_vectors = plane_vector > 0;
+  // Stride 2 sweeps the output plane by rows of whole vectors: `padded_cols` positions per row.
+  const Expr padded_cols = has_vectors ? (out_cols + plane_vector - 1) / plane_vector * plane_vector : Expr(0);
+  const Expr planes_whole = whole_images(a.input_images, a.input) && whole_images(a.out_backprop_images, a.out_backprop);
+  a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && undilated && out_cols == in_cols && small_planes(out_plane) &&
+                                         planes_whole)
                                       : Halide::cast<bool>(false);
+  a.use_strided_plane_sums =
+      a.has_plane_sums ? (a.stride == 2 && undilated && small_planes(out_rows * padded_cols) && planes_whole)
+                       : Halide::cast<bool>(false);
   a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
                                          a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
                                       : Halide::cast<bool>(false);
-  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(a.use_plane_sums || a.use_phase_sums, 0, batch),
+  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0,
+                        Halide::select(a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums, 0, batch),
                         "rows");
   const auto row_mask = [&](const Expr& ih) {
     return Halide::select(ih >= 0 && ih < in_rows, bits.max(), Halide::cast(bits, 0));
@@ -148,12 +157,17 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const Expr positions = Halide::select(
       a.use_plane_sums, (out_plane + plane_vector - 1) / plane_vector * plane_vector, 0);
   {
+    // Position p of the mask is (p / pitch, p % pitch): rows of the output plane (stride 1) or of whole
+    // vectors (stride 2); the columns past the output's are masked.
     Halide::Var p("p"), tap_col("tap_col"), tap_row("tap_row");
-    const Expr row = p / out_cols + tap_row - a.pad_top, col = p % out_cols + tap_col - a.pad_left;
+    const Expr pitch = Halide::select(a.stride == 1, out_cols, padded_cols);
+    const Expr out_row = p / pitch, out_col = p % pitch;
+    const Expr row = a.stride * out_row + tap_row - a.pad_top, col = a.stride * out_col + tap_col - a.pad_left;
     a.plane_mask = Func("plane_mask");
     a.plane_mask(p, tap_col, tap_row) =
-        Halide::select(p < out_plane && row >= 0 && row < in_rows && col >= 0 && col < in_cols, bits.max(),
-                       Halide::cast(bits, 0));
+        Halide::select(out_row < out_rows && out_col < out_cols && row >= 0 && row < in_rows && col >= 0 &&
+                           col < in_cols,
+                       bits.max(), Halide::cast(bits, 0));
   }
   // Reads before a plane's start or past its end land in the neighbouring planes (masked); only those
   // before an image's first plane or past its last one need the zero boundary.
@@ -163,7 +177,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   };
   a.input_image_source = zero_outside_images(a.input_images);
   a.out_backprop_image_source = zero_outside_images(a.out_backprop_images);
-  a.plane_positions = Halide::RDom(0, positions, 0, batch, "plane_positions");
+  a.plane_positions = Halide::RDom(0, positions, 0, Halide::select(a.use_plane_sums, batch, 0), "plane_positions");
   {
     const Expr p = a.plane_positions.x, n = a.plane_positions.y;
     const Expr offset = (a.kh - a.pad_top) * in_cols + a.kw - a.pad_left;
@@ -172,6 +186,25 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
         a.plane_mask(p, Halide::min(a.kw, a.kMaxPlaneTaps - 1), Halide::min(a.kh, a.kMaxPlaneTaps - 1));
     a.filter_grad(a.d, a.kw, a.kh) += Masked(a.input_image_source(c * (in_rows * in_cols) + p + offset, n), mask) *
                                       Masked(a.out_backprop_image_source(a.d * out_plane + p, n), mask);
+  }
+
+  // Stride 2 (update 2): the same sums along each output row in whole vectors. A vector of output columns
+  // reads its taps as every other value of an input row (a strided load, no copy); the columns past the
+  // row's end read the next row and are masked.
+  // Unused, every extent is 0: even empty loops over rows and images cost time per channel.
+  a.strided_plane_positions =
+      Halide::RDom(0, Halide::select(a.use_strided_plane_sums, padded_cols, 0), 0,
+                   Halide::select(a.use_strided_plane_sums, out_rows, 0), 0,
+                   Halide::select(a.use_strided_plane_sums, batch, 0), "strided_plane_positions");
+  {
+    const Expr ow = a.strided_plane_positions.x, oh = a.strided_plane_positions.y, n = a.strided_plane_positions.z;
+    const Expr mask = a.plane_mask(oh * padded_cols + ow, Halide::min(a.kw, a.kMaxPlaneTaps - 1),
+                                   Halide::min(a.kh, a.kMaxPlaneTaps - 1));
+    // Stride 2 and no dilation written out, so that the load is a constant-stride one.
+    const Expr ih = 2 * oh + a.kh - a.pad_top, iw = 2 * ow + a.kw - a.pad_left;
+    const Expr x = a.input_image_source(c * (in_rows * in_cols) + ih * in_cols + iw, n);
+    a.filter_grad(a.d, a.kw, a.kh) +=
+        Masked(x, mask) * Masked(a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n), mask);
   }
   return a;
 }

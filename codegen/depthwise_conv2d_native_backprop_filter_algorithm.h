@@ -8,8 +8,9 @@
 // The reduction over (n, oh, ow) is one update definition. Padding rows are masked per (row, filter row),
 // one AND per vector, which lets a schedule sweep every row once, in order; padding columns read through
 // zero boundaries (Halide splits the column loop into a test-free middle and short edges). An NCHW kernel
-// may add a second update, the plane sums, for stride-1 shapes with small planes: the same sum over each
-// plane's positions in memory order, vectorised along the plane (see use_plane_sums). An NHWC kernel may
+// may add the plane sums for shapes with small planes: the same sum over each plane's positions in memory
+// order, vectorised along the plane at stride 1 (see use_plane_sums) or along each row at stride 2 (see
+// use_strided_plane_sums). An NHWC kernel may
 // add the column-phase sums for stride 2, which read each input row in memory order (see use_phase_sums).
 #ifndef HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 #define HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
@@ -26,7 +27,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 23;
+inline constexpr int kDepthwiseBackpropFilterRevision = 24;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -71,6 +72,12 @@ struct DepthwiseBackpropFilterAlgorithm {
   static constexpr int kMaxPlanePositions = 1024;
   static constexpr int kMaxPlaneTapPositions = 1024 * 9;
   static constexpr int kMaxPlaneTaps = 5;  // per filter row and column
+  // At stride 2, update 2 sums the same way whenever `use_strided_plane_sums` holds (undilated, the same
+  // limits on the output plane with its rows rounded up to whole vectors), but along each output row: a
+  // vector of output columns reads every other value of an input row. The mask's positions are then rows
+  // of whole vectors.
+  Halide::Expr use_strided_plane_sums;
+  Halide::RDom strided_plane_positions;  // (ow, oh, n), ow rounded up to whole vectors
 
   // With column-phase sums (NHWC only), update 1 sums over `phase_rows` instead of update 0 whenever
   // `use_phase_sums` holds (stride 2, undilated, multiplier 1, three filter columns, left padding 0 or 1,

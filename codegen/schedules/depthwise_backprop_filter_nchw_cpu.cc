@@ -9,30 +9,47 @@ using Halide::Var;
 
 namespace {
 
-// The plane sums (update 1) of an NCHW kernel, where the algorithm has them.
+// The plane sums of an NCHW kernel, where the algorithm has them: update 1 over the positions of each
+// plane (stride 1), update 2 along each output row (stride 2).
 void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
-  const Halide::RDom& r = a.plane_positions;  // (p, n)
   const int lanes = target.natural_vector_size(a.input.type());
   Halide::RVar position_vector("position_vector"), position_lane("position_lane");
   Var lane("lane");
 
-  // One parallel task per channel: its sums per vector lane (positions p with the same p % lanes) over every
-  // image in order, one accumulator vector per tap in registers, then the lanes of each tap added. Each
-  // plane is read contiguously; the constant extents (`taps`: 3 or 5 for those specialisations, else 0)
-  // give every tap's accumulator a fixed place, which lets it stay in a register.
-  const auto sweep = [&](Halide::Stage sums, int taps) {
-    sums.split(r.x, position_vector, position_lane, lanes);
+  // One parallel task per block of channels: per image, each channel's sums per vector lane (positions p
+  // with the same p % lanes), one accumulator vector per tap in registers, then the lanes of each tap added.
+  // Each plane is read contiguously, and an image's planes for the block one after another (with a task
+  // per channel, sweeping one small plane in every image, each plane waited on memory: 7x7 to 14x14 layers
+  // were 1.1-1.4x slower than with blocks of 8 channels; blocks of 16 gained a further 0-4%). The constant extents
+  // (`taps`: 3 or 5 for those specialisations, else 0) give every tap's accumulator a fixed place, which
+  // lets it stay in a register. `positions` is the RVar along a plane or a row; `rows` the output rows
+  // (update 2) or none; `images` the batch.
+  constexpr int kChannelBlock = 8;
+  Var d_block("d_block"), d_in("d_in");
+  const auto sweep = [&](Halide::Stage sums, int taps, const Halide::RVar& positions,
+                         const std::vector<Halide::RVar>& rows, const Halide::RVar& images) {
+    sums.split(positions, position_vector, position_lane, lanes);
     Halide::Func lane_sums = sums.rfactor(position_lane, lane);
-    sums.reorder(position_lane, a.kw, a.kh, a.d).parallel(a.d);
-    lane_sums.compute_at(dw, a.d).reorder_storage(lane, a.kw, a.kh, a.d).bound_extent(lane, lanes).vectorize(lane);
+    sums.reorder(position_lane, a.kw, a.kh, a.d)
+        .split(a.d, d_block, d_in, kChannelBlock, TailStrategy::GuardWithIf)
+        .parallel(d_block);
+    lane_sums.compute_at(dw, d_block).reorder_storage(lane, a.kw, a.kh, a.d).bound_extent(lane, lanes).vectorize(lane);
     Halide::Stage update = lane_sums.update();
+    std::vector<Halide::VarOrRVar> order = {lane, a.kw};
     if (taps == 5) {
       // 25 accumulators would spill: one filter row at a time (the plane is in L1 after the first).
-      update.reorder(lane, a.kw, position_vector, a.kh, r.y).unroll(a.kw);
+      order.push_back(position_vector);
+      order.insert(order.end(), rows.begin(), rows.end());
+      order.push_back(a.kh);
     } else {
-      update.reorder(lane, a.kw, a.kh, position_vector, r.y);
+      order.push_back(a.kh);
+      order.push_back(position_vector);
+      order.insert(order.end(), rows.begin(), rows.end());
     }
+    order.push_back(a.d);
+    order.push_back(images);
+    update.reorder(order);
     if (taps != 0) {
       lane_sums.bound_extent(a.kw, taps).bound_extent(a.kh, taps).unroll(a.kw).unroll(a.kh);
       update.unroll(a.kw);
@@ -40,9 +57,13 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
     }
     update.vectorize(lane);
   };
-  sweep(dw.update(1).specialize(a.filter_cols() == 3 && a.filter_rows() == 3), 3);
-  sweep(dw.update(1).specialize(a.filter_cols() == 5 && a.filter_rows() == 5), 5);
-  sweep(dw.update(1), 0);
+  const Halide::RDom& plane = a.plane_positions;            // (p, n)
+  const Halide::RDom& strided = a.strided_plane_positions;  // (ow, oh, n)
+  for (int taps : {3, 5, 0}) {
+    const Expr fits = taps == 0 ? Expr(true) : a.filter_cols() == taps && a.filter_rows() == taps;
+    sweep(taps == 0 ? dw.update(1) : dw.update(1).specialize(fits), taps, plane.x, {}, plane.y);
+    sweep(taps == 0 ? dw.update(2) : dw.update(2).specialize(fits), taps, strided.x, {strided.y}, strided.z);
+  }
 
   // The mask has constant extents, so that every tap's row of it is a constant offset from one pointer.
   const std::vector<Var> m = a.plane_mask.args();  // (p, kw, kh)

@@ -25,9 +25,10 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
 
 // NCHW on a CPU: one parallel task per vector of output channels, over the images in order. Each image's
 // planes for those channels are copied channel-innermost into a buffer in L2 and swept like NHWC, with
-// the 3x3 and 5x5 accumulators in registers. Stride-1 shapes with small planes take the plane sums
-// instead: one parallel task per output channel sweeps that channel's plane in every image, in memory
-// order, vectorised along the plane, with one accumulator vector per tap.
+// the 3x3 and 5x5 accumulators in registers. Shapes with small planes take the plane sums instead: one
+// parallel task per block of 8 output channels sweeps each image's planes of those channels, in memory
+// order, vectorised along the plane (stride 1) or along each output row (stride 2), with one accumulator
+// vector per tap.
 void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // Either layout on a GPU (CUDA, OpenCL): partial sums over row chunks, one thread per (channel, tap,
