@@ -104,7 +104,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
                                          planes_whole)
                                       : Halide::cast<bool>(false);
   a.use_strided_plane_sums =
-      a.has_plane_sums ? (a.stride == 2 && undilated && small_planes(out_rows * padded_cols) && planes_whole)
+      a.has_plane_sums ? (a.stride == 2 && undilated && out_rows * padded_cols <= a.kMaxStridedPlanePositions &&
+                          small_planes(out_rows * padded_cols) && planes_whole)
                        : Halide::cast<bool>(false);
   a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
                                          a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
@@ -161,7 +162,13 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     // vectors (stride 2); the columns past the output's are masked.
     Halide::Var p("p"), tap_col("tap_col"), tap_row("tap_row");
     const Expr pitch = Halide::select(a.stride == 1, out_cols, padded_cols);
-    const Expr out_row = p / pitch, out_col = p % pitch;
+    // p / pitch through a float division: exact for these sizes (the quotient of p + 0.5 is at least
+    // 0.5 / pitch from an integer, far more than its rounding error), and a vector instruction, where an
+    // integer division by a run-time value is one scalar division per lane (about 100 microseconds per call
+    // for the whole table).
+    const Expr out_row =
+        Halide::cast<int32_t>(Halide::floor((Halide::cast<float>(p) + 0.5f) / Halide::cast<float>(pitch)));
+    const Expr out_col = p - out_row * pitch;
     const Expr row = a.stride * out_row + tap_row - a.pad_top, col = a.stride * out_col + tap_col - a.pad_left;
     a.plane_mask = Func("plane_mask");
     a.plane_mask(p, tap_col, tap_row) =

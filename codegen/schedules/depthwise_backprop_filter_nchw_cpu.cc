@@ -65,12 +65,13 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
     sweep(taps == 0 ? dw.update(2) : dw.update(2).specialize(fits), taps, strided.x, {strided.y}, strided.z);
   }
 
-  // The mask has constant extents, so that every tap's row of it is a constant offset from one pointer.
+  // The mask's storage has constant extents, so that every tap's row of it is a constant offset from one
+  // pointer; only the positions and taps of the call's shape are computed (none when the plane sums are
+  // not taken).
   const std::vector<Var> m = a.plane_mask.args();  // (p, kw, kh)
   a.plane_mask.compute_root()
-      .bound(m[0], 0, a.kMaxPlanePositions)
-      .bound(m[1], 0, a.kMaxPlaneTaps)
-      .bound(m[2], 0, a.kMaxPlaneTaps)
+      .bound_storage(m[0], a.kMaxPlanePositions)
+      .bound_storage(m[1], a.kMaxPlaneTaps)
       .vectorize(m[0], lanes);
 }
 
