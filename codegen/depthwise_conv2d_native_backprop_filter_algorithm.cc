@@ -93,8 +93,10 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     return Halide::cast<int64_t>(images.dim(0).extent()) == values;
   };
   const auto small_planes = [&](const Expr& positions) {
-    return positions <= a.kMaxPlanePositions && a.filter_rows() <= a.kMaxPlaneTaps &&
-           a.filter_cols() <= a.kMaxPlaneTaps && positions * a.filter_rows() * a.filter_cols() <= a.kMaxPlaneTapPositions;
+    const Expr taps = a.filter_rows() * a.filter_cols();
+    const Expr within_limits = (positions <= a.kMaxPlanePositions && positions * taps <= a.kMaxPlaneTapPositions) ||
+                               (a.multiplier > 1 && positions <= a.kMaxMultiplierPlanePositions && taps <= 9);
+    return within_limits && a.filter_rows() <= a.kMaxPlaneTaps && a.filter_cols() <= a.kMaxPlaneTaps;
   };
   const bool has_vectors = plane_vector > 0;
   // Stride 2 sweeps the output plane by rows of whole vectors: `padded_cols` positions per row.

@@ -70,7 +70,7 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // not taken).
   const std::vector<Var> m = a.plane_mask.args();  // (p, kw, kh)
   a.plane_mask.compute_root()
-      .bound_storage(m[0], a.kMaxPlanePositions)
+      .bound_storage(m[0], a.kMaxMultiplierPlanePositions)
       .bound_storage(m[1], a.kMaxPlaneTaps)
       .vectorize(m[0], lanes);
 }

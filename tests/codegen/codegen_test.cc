@@ -235,6 +235,8 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // NCHW stride-2 plane sums (output rows rounded up to whole vectors, at most 512 positions): the
       // largest either side of the limit (16 rows of 32, 17 rows of 32).
       {3, 2, 1, 1, 32, 63, 9},   {3, 2, 1, 1, 34, 63, 9},
+      // Multiplier 2 takes plane sums up to 4096 positions (3x3 only): either side of that limit.
+      {3, 1, 2, 1, 64, 64, 2},   {3, 1, 2, 1, 64, 65, 2},   {5, 1, 2, 1, 40, 40, 2},
       // NHWC column-phase sums (stride 2, even widths): whole vectors, a depth that is not (13), many
       // rows per image (bands); and beside them the even-width shapes that do not take them (multiplier 2,
       // 5x5), whose phase sums are empty.
