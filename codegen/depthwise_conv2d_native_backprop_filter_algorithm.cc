@@ -101,7 +101,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const bool has_vectors = plane_vector > 0;
   // Stride 2 sweeps the output plane by rows of whole vectors: `padded_cols` positions per row.
   const Expr padded_cols = has_vectors ? (out_cols + plane_vector - 1) / plane_vector * plane_vector : Expr(0);
-  const Expr planes_whole = whole_images(a.input_images, a.input) && whole_images(a.out_backprop_images, a.out_backprop);
+  const Expr planes_whole =
+      whole_images(a.input_images, a.input) && whole_images(a.out_backprop_images, a.out_backprop);
   a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && undilated && out_cols == in_cols && small_planes(out_plane) &&
                                          planes_whole)
                                       : Halide::cast<bool>(false);

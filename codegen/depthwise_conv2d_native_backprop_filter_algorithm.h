@@ -10,8 +10,8 @@
 // zero boundaries (Halide splits the column loop into a test-free middle and short edges). An NCHW kernel
 // may add the plane sums for shapes with small planes: the same sum over each plane's positions in memory
 // order, vectorised along the plane at stride 1 (see use_plane_sums) or along each row at stride 2 (see
-// use_strided_plane_sums). An NHWC kernel may
-// add the column-phase sums for stride 2, which read each input row in memory order (see use_phase_sums).
+// use_strided_plane_sums). An NHWC kernel may add the column-phase sums for stride 2, which read each
+// input row in memory order (see use_phase_sums).
 #ifndef HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 #define HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 
@@ -114,10 +114,11 @@ inline Halide::Type HalideType(DataType dtype) {
   return dtype == DataType::kDouble ? Halide::Float(64) : Halide::Float(32);
 }
 
-// The optional reductions a schedule may ask for; each is update 1 of its layout's kernel.
+// The optional reductions a schedule may ask for: the plane sums are updates 1 (stride 1) and 2 (stride 2)
+// of an NCHW kernel, the column-phase sums update 1 of an NHWC one.
 struct DepthwiseBackpropFilterVariants {
-  int plane_vector = 0;        // > 0: NCHW plane sums, over planes rounded up to vectors of this many values
-  bool phase_sums = false;     // NHWC column-phase sums for stride 2
+  int plane_vector = 0;     // > 0: NCHW plane sums, in vectors of this many values
+  bool phase_sums = false;  // NHWC column-phase sums for stride 2
 };
 
 // Defines the gradient for `dtype` (float or double), accumulating in that dtype, with the `variants`

@@ -21,10 +21,10 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // with the same p % lanes), one accumulator vector per tap in registers, then the lanes of each tap added.
   // Each plane is read contiguously, and an image's planes for the block one after another (with a task
   // per channel, sweeping one small plane in every image, each plane waited on memory: 7x7 to 14x14 layers
-  // were 1.1-1.4x slower than with blocks of 8 channels; blocks of 16 gained a further 0-4%). The constant extents
-  // (`taps`: 3 or 5 for those specialisations, else 0) give every tap's accumulator a fixed place, which
-  // lets it stay in a register. `positions` is the RVar along a plane or a row; `rows` the output rows
-  // (update 2) or none; `images` the batch.
+  // were 1.1-1.4x slower than with blocks of 8 channels; blocks of 16 gained a further 0-4%). The constant
+  // extents (`taps`: 3 or 5 for those specialisations, else 0) give every tap's accumulator a fixed place,
+  // which lets it stay in a register. `positions` is the RVar along a plane or a row; `rows` the output
+  // rows (update 2) or none; `images` the batch.
   constexpr int kChannelBlock = 8;
   Var d_block("d_block"), d_in("d_in");
   const auto sweep = [&](Halide::Stage sums, int taps, const Halide::RVar& positions,

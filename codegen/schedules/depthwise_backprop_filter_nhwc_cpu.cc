@@ -10,25 +10,48 @@ using Halide::Var;
 
 namespace {
 
+// The loops of a reduction over (columns, rows, images) split into fixed chunks of rows.
+struct RowChunks {
+  RVar image_chunk{"image_chunk"}, image{"image"}, row_chunk{"row_chunk"}, row{"row"};
+  Var u{"u"}, w{"w"}, z{"z"}, d_outer{"d_outer"}, d_inner{"d_inner"};
+};
+
+// Partial sums over fixed chunks of rows, one parallel task each, combined in chunk order. A chunk holds
+// whole images, or for a small batch a band of one image's rows: either way the rows inside it are a
+// plain (image, row) loop nest, so per row the kernel neither divides a fused index nor lets bounds
+// inference widen a row's footprint to the whole image. rows_per_chunk (batch x rows / 16) fixes both.
+// Returns the partial sums (computed at root, their pure definition vectorised over channels); the
+// caller schedules their update, whose chunk loops are c.w and c.u.
+Halide::Func SumPerChunk(Halide::Stage stage, const Halide::RDom& rows, const RowChunks& c,
+                         DepthwiseBackpropFilterAlgorithm& a, int lanes) {
+  const Expr out_rows = a.out_backprop.dim(2).extent();
+  const Expr images_per_chunk = Halide::max(a.rows_per_chunk / out_rows, 1);
+  const Expr rows_per_band = Halide::min(a.rows_per_chunk, out_rows);
+  stage.split(rows.z, c.image_chunk, c.image, images_per_chunk, TailStrategy::GuardWithIf)
+      .split(rows.y, c.row_chunk, c.row, rows_per_band, TailStrategy::GuardWithIf)
+      .reorder(rows.x, c.row, c.image, c.row_chunk, c.image_chunk);
+  Halide::Func partial = stage.rfactor({{c.image_chunk, c.u}, {c.row_chunk, c.w}});
+  partial.compute_root();
+  partial.split(a.d, c.d_outer, c.d_inner, lanes, TailStrategy::GuardWithIf)
+      .vectorize(c.d_inner)
+      .fuse(c.w, c.u, c.z)
+      .parallel(c.z);
+  return partial;
+}
+
 // The column-phase sums (update 1 of filter_grad, stride 2), over the same chunks of rows as update 0:
 // per row and run of two input columns, each phase's channels in order, so that each input row is one
 // stream read in memory order (one load per filter row and value, shared by both shifts).
-void SchedulePhaseSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target, const Expr& images_per_chunk,
-                       const Expr& rows_per_band) {
+void SchedulePhaseSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& sums = a.phase_sums;
   const Halide::RDom& r = a.phase_rows;  // (j, oh, n)
   const int lanes = target.natural_vector_size(a.input.type());
-  RVar image_chunk("image_chunk"), image("image"), row_chunk("row_chunk"), row("row");
-  Var u("u"), w("w"), z("z"), d_outer("d_outer"), d_inner("d_inner");
+  const RowChunks c;
+  const RVar &image_chunk = c.image_chunk, &image = c.image, &row_chunk = c.row_chunk, &row = c.row;
+  const Var &u = c.u, &w = c.w, &z = c.z, &d_outer = c.d_outer, &d_inner = c.d_inner;
 
   sums.bound(a.phase, 0, 2).bound(a.shift, 0, 2).compute_root();
-  sums.update()
-      .split(r.z, image_chunk, image, images_per_chunk, TailStrategy::GuardWithIf)
-      .split(r.y, row_chunk, row, rows_per_band, TailStrategy::GuardWithIf)
-      .reorder(r.x, row, image, row_chunk, image_chunk);
-  Halide::Func partial = sums.update().rfactor({{image_chunk, u}, {row_chunk, w}});
-  partial.compute_root();
-  partial.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).fuse(w, u, z).parallel(z);
+  Halide::Func partial = SumPerChunk(sums.update(), r, c, a, lanes);
   // The phase loop stays a loop (not unrolled): one load instruction then walks the run contiguously,
   // which is what the prefetchers follow.
   const auto sweep = [&](Halide::Stage stage, bool unroll_taps) {
@@ -60,24 +83,12 @@ void SchedulePhaseSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
   const int lanes = target.natural_vector_size(a.input.type());
-  RVar image_chunk("image_chunk"), image("image"), row_chunk("row_chunk"), row("row");
-  Var u("u"), v("v"), w("w"), y("y"), z("z");
-  Var d_outer("d_outer"), d_inner("d_inner"), d_vector("d_vector"), d_lane("d_lane");
+  const RowChunks c;
+  const RVar &image_chunk = c.image_chunk, &image = c.image, &row_chunk = c.row_chunk, &row = c.row;
+  const Var &u = c.u, &w = c.w, &z = c.z, &d_outer = c.d_outer, &d_inner = c.d_inner;
+  Var v("v"), y("y"), d_vector("d_vector"), d_lane("d_lane");
 
-  // Partial sums over fixed chunks of rows, one parallel task each, combined in chunk order. A chunk holds
-  // whole images, or for a small batch a band of one image's rows: either way the rows inside it are a
-  // plain (image, row) loop nest, so per row the kernel neither divides a fused index nor lets bounds
-  // inference widen a row's footprint to the whole image. rows_per_chunk (batch x rows / 16) fixes both.
-  const Expr out_rows = a.out_backprop.dim(2).extent();
-  const Expr images_per_chunk = Halide::max(a.rows_per_chunk / out_rows, 1);
-  const Expr rows_per_band = Halide::min(a.rows_per_chunk, out_rows);
-  dw.update(0)
-      .split(a.rows.z, image_chunk, image, images_per_chunk, TailStrategy::GuardWithIf)
-      .split(a.rows.y, row_chunk, row, rows_per_band, TailStrategy::GuardWithIf)
-      .reorder(a.rows.x, row, image, row_chunk, image_chunk);
-  Halide::Func partial = dw.update(0).rfactor({{image_chunk, u}, {row_chunk, w}});
-  partial.compute_root();
-  partial.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).fuse(w, u, z).parallel(z);
+  Halide::Func partial = SumPerChunk(dw.update(0), a.rows, c, a, lanes);
 
   // Accumulators in L1: per output position, each vector of channels loads its out_backprop vector once
   // and applies it to every tap, so each row streams past once, contiguously, with all its channels. The
@@ -199,7 +210,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
       .reorder(d_inner, row_chunk, image_chunk, a.kw, a.kh, d_outer)
       .vectorize(d_inner)
       .parallel(d_outer);
-  if (a.has_phase_sums) SchedulePhaseSums(a, target, images_per_chunk, rows_per_band);
+  if (a.has_phase_sums) SchedulePhaseSums(a, target);
 }
 
 }  // namespace codegen
