@@ -64,13 +64,20 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   // read through zero boundaries, which Halide splits off the column loop as short edges (with a constant
   // stride), leaving a middle free of tests.
   const Halide::Type bits = Halide::UInt(type.bits());
-  Halide::Region width_only(4, Halide::Range(Expr(), Expr()));
-  width_only[w_dim] = Halide::Range(0, in_cols);
-  Func x_cols_padded = Halide::BoundaryConditions::constant_exterior(a.input_source, Halide::cast(type, 0), width_only);
+  // `tensor` read as zero outside columns [0, cols), and a mask that is all ones inside them.
+  const auto zero_outside_columns = [&](const Func& tensor, const Expr& cols) {
+    Halide::Region width_only(4, Halide::Range(Expr(), Expr()));
+    width_only[w_dim] = Halide::Range(0, cols);
+    return Halide::BoundaryConditions::constant_exterior(tensor, Halide::cast(type, 0), width_only);
+  };
   Func all_ones("all_ones");
   Halide::Var i("i");
   all_ones(i) = bits.max();
-  Func column_mask = Halide::BoundaryConditions::constant_exterior(all_ones, Halide::cast(bits, 0), {{0, in_cols}});
+  const auto columns_inside = [&](const Expr& cols) {
+    return Halide::BoundaryConditions::constant_exterior(all_ones, Halide::cast(bits, 0), {{0, cols}});
+  };
+  Func x_cols_padded = zero_outside_columns(a.input_source, in_cols);
+  Func column_mask = columns_inside(in_cols);
 
   a.filter_grad = Func("filter_grad");
   a.filter_grad(a.d, a.kw, a.kh) = Halide::cast(type, 0);
@@ -130,12 +137,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     // Column-phase sums: input column 2j + phase against output column j - shift + pad_left. Every input
     // column read is real; an output column outside the image (at a row's ends) masks both factors, as
     // does a padding row.
-    Halide::Region out_width_only(4, Halide::Range(Expr(), Expr()));
-    out_width_only[w_dim] = Halide::Range(0, out_cols);
-    Func dy_cols_padded =
-        Halide::BoundaryConditions::constant_exterior(a.out_backprop_source, Halide::cast(type, 0), out_width_only);
-    Func out_column_mask =
-        Halide::BoundaryConditions::constant_exterior(all_ones, Halide::cast(bits, 0), {{0, out_cols}});
+    Func dy_cols_padded = zero_outside_columns(a.out_backprop_source, out_cols);
+    Func out_column_mask = columns_inside(out_cols);
     a.phase_rows = Halide::RDom(0, in_cols / 2, 0, out_rows, 0, Halide::select(a.use_phase_sums, batch, 0),
                                 "phase_rows");
     const Expr j = a.phase_rows.x, oh = a.phase_rows.y, n = a.phase_rows.z;
