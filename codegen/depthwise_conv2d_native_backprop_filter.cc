@@ -119,7 +119,10 @@ DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat form
   if (schedule == DepthwiseBackpropFilterSchedule::kCpuChannelBlocks) {
     variants.plane_vector = target.natural_vector_size(HalideType(dtype));
   }
-  variants.phase_sums = schedule == DepthwiseBackpropFilterSchedule::kCpuChannelTaps;
+  if (schedule == DepthwiseBackpropFilterSchedule::kCpuChannelTaps) {
+    variants.phase_sums = true;
+    variants.padded_vector = 2 * target.natural_vector_size(HalideType(dtype));
+  }
   DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(dtype, format, variants);
   ApplySchedule(schedule, a, target);
   return a;

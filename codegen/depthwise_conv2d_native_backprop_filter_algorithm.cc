@@ -8,7 +8,8 @@ using Halide::Func;
 
 std::vector<Halide::Argument> DepthwiseBackpropFilterAlgorithm::arguments() const {
   return {input,         out_backprop,  input_images, out_backprop_images, stride, dilation_rows,
-          dilation_cols, pad_top,       pad_left,     multiplier,          rows_per_chunk, chunks};
+          dilation_cols, pad_top,       pad_left,     multiplier,          rows_per_chunk, chunks,
+          mask_padding};
 }
 
 namespace {
@@ -91,6 +92,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const int plane_vector = variants.plane_vector;
   a.has_plane_sums = plane_vector > 0 && !nhwc;
   a.has_phase_sums = variants.phase_sums && nhwc;
+  a.has_padded_sums = variants.padded_vector > 0 && nhwc;
   const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
   const Expr out_plane = out_rows * out_cols;
   // The image views must hold whole images: one of more than 2^31 - 1 values is cut short by the caller.
@@ -120,9 +122,13 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
                                          a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
                                       : Halide::cast<bool>(false);
-  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0,
-                        Halide::select(a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums, 0, batch),
-                        "rows");
+  a.use_padded_sums = a.has_padded_sums
+                          ? (a.mask_padding == 0 && a.stride == 1 && undilated && a.multiplier == 1 &&
+                             a.filter_rows() == 5 && a.filter_cols() == 5 &&
+                             a.out_backprop.dim(0).extent() % variants.padded_vector == 0)
+                          : Halide::cast<bool>(false);
+  const Expr other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
+  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(other_sums, 0, batch), "rows");
   const auto row_mask = [&](const Expr& ih) {
     return Halide::select(ih >= 0 && ih < in_rows, bits.max(), Halide::cast(bits, 0));
   };
@@ -153,7 +159,21 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     // the read inside the two shifts for shapes that do not take the phase sums (whose sums are all zero).
     const Expr kw_padded = a.kw + a.pad_left;
     a.filter_grad(a.d, a.kw, a.kh) += a.phase_sums(a.d, kw_padded % 2, Halide::clamp(kw_padded / 2, 0, 1), a.kh);
-    return a;
+  }
+  if (a.has_padded_sums) {
+    // Padded-image sums: the same terms as update 0 with the padding read as zeros and nothing masked.
+    Halide::Region image(4, Halide::Range(Expr(), Expr()));
+    image[w_dim] = Halide::Range(0, in_cols);
+    image[h_dim] = Halide::Range(0, in_rows);
+    a.padded_input = Func("padded_input");
+    Func zero_outside = Halide::BoundaryConditions::constant_exterior(a.input_source, Halide::cast(type, 0), image);
+    Halide::Var v0("v0"), v1("v1"), v2("v2"), v3("v3");
+    a.padded_input(v0, v1, v2, v3) = zero_outside(v0, v1, v2, v3);
+    a.padded_rows =
+        Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(a.use_padded_sums, batch, 0), "padded_rows");
+    const Expr ow = a.padded_rows.x, oh = a.padded_rows.y, n = a.padded_rows.z;
+    a.padded_sums_update = a.has_phase_sums ? 2 : 1;
+    a.filter_grad(a.d, a.kw, a.kh) += x_at(a.padded_input, in_col(ow), in_row(oh), n) * dy_at(ow, oh, n);
   }
   if (!a.has_plane_sums) return a;
 

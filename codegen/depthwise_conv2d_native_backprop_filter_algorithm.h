@@ -11,7 +11,8 @@
 // may add the plane sums for shapes with small planes: the same sum over each plane's positions in memory
 // order, vectorised along the plane at stride 1 (see use_plane_sums) or along each row at stride 2 (see
 // use_strided_plane_sums). An NHWC kernel may add the column-phase sums for stride 2, which read each
-// input row in memory order (see use_phase_sums).
+// input row in memory order (see use_phase_sums), and the padded-image sums for 5x5 filters, which read a
+// zero-padded copy of each image and mask nothing (see use_padded_sums).
 #ifndef HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 #define HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 
@@ -27,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 26;
+inline constexpr int kDepthwiseBackpropFilterRevision = 27;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -47,6 +48,11 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Param<int32_t> rows_per_chunk{"rows_per_chunk"};
   // The number of chunks, at least 1: it sizes the partial sums (a GPU runtime refuses zero-sized buffers).
   Halide::Param<int32_t> chunks{"chunks"};
+  // 1: every tap that falls on padding is masked in both factors. 0: a kernel may instead multiply
+  // out_backprop by zeros standing for the padding (the padded-image sums), which is exact unless an
+  // out_backprop value that meets padding is Inf or NaN; the result then holds a NaN, and the caller runs
+  // the kernel again with 1 (CallDepthwiseKernel).
+  Halide::Param<int32_t> mask_padding{"mask_padding"};
 
   // What the definition reads: the tensors themselves (NHWC), or with the channel index clamped (NCHW).
   Halide::Func input_source, out_backprop_source;
@@ -102,6 +108,17 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Var phase{"phase"}, shift{"shift"};
   Halide::Func phase_sums;  // (d, phase, shift, kh)
 
+  // With padded-image sums (NHWC only), update `padded_sums_update` sums over `padded_rows` instead of
+  // update 0 whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5
+  // taps, a depth of whole `padded_vector`s). The input is read through `padded_input`, the image with
+  // zeros around it, which a schedule can copy once per image: a sweep of it needs neither the per-column
+  // masks at the row ends (on a 14-wide row, 4 of its 14 columns) nor the row masks.
+  bool has_padded_sums = false;
+  int padded_sums_update = 0;
+  Halide::Expr use_padded_sums;
+  Halide::RDom padded_rows;   // (ow, oh, n): every output position
+  Halide::Func padded_input;  // (c, w, h, n), zero outside the image
+
   Halide::Expr filter_rows() const { return filter_grad.output_buffer().dim(2).extent(); }
   Halide::Expr filter_cols() const { return filter_grad.output_buffer().dim(1).extent(); }
 
@@ -119,6 +136,7 @@ inline Halide::Type HalideType(DataType dtype) {
 struct DepthwiseBackpropFilterVariants {
   int plane_vector = 0;     // > 0: NCHW plane sums, in vectors of this many values
   bool phase_sums = false;  // NHWC column-phase sums for stride 2
+  int padded_vector = 0;    // > 0: NHWC padded-image sums for depths that are a multiple of this many values
 };
 
 // Defines the gradient for `dtype` (float or double), accumulating in that dtype, with the `variants`

@@ -17,7 +17,8 @@ namespace codegen {
 // A generated DepthwiseConv2dNativeBackpropFilter entry point (the argument order of
 // DepthwiseKernelArgs).
 using DepthwiseKernelFn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t,
-                                  int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, halide_buffer_t*);
+                                  int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
+                                  halide_buffer_t*);
 
 // The loaded runtime's entry points that halogen calls.
 struct LoadedRuntime {

@@ -39,6 +39,46 @@ Halide::Func SumPerChunk(Halide::Stage stage, const Halide::RDom& rows, const Ro
   return partial;
 }
 
+// Accumulators in registers: 25 taps do too much arithmetic per byte for the L1 sweep (two loads and a
+// store per multiply-add). Each row's sums become their own reduction over the columns, computed per
+// (two vectors of channels, filter row): 2 * FW accumulators that stay in registers along the row, the
+// row still in L1 from the previous filter row. Two columns per step share their input loads (a 5-tap
+// row needs 6 input vectors for 10 multiply-adds instead of 10): 12-14% faster than one column, while
+// four or more columns spill. `channels_outside_rows`: each block of two vectors of channels sweeps all of
+// the chunk's rows before the next block, so that the five input rows of one output row are still in L1
+// for the next four (a block of a padded 14x14x672 image is 20 KiB; the whole image, 0.9 MB, is not even in
+// L2). Rows outside the channel blocks reuse the input rows from L2 instead.
+void SweepInRegisters(Halide::Stage stage, Halide::Func partial, const Halide::RDom& rows,
+                      DepthwiseBackpropFilterAlgorithm& a, const RowChunks& c, int lanes, bool channels_outside_rows) {
+  Var v("v"), y("y"), d_vector("d_vector"), d_lane("d_lane");
+  const RVar &image = c.image, &row = c.row;
+  const Var &u = c.u, &w = c.w, &z = c.z, &d_outer = c.d_outer, &d_inner = c.d_inner;
+  Halide::Func row_sums = stage.rfactor({{row, v}, {image, y}});
+  stage.split(a.d, d_outer, d_inner, 2 * lanes, TailStrategy::RoundUp);
+  if (channels_outside_rows) {
+    stage.reorder(d_inner, a.kw, a.kh, row, d_outer, image, w, u);
+  } else {
+    stage.reorder(d_inner, a.kw, a.kh, d_outer, row, image, w, u);
+  }
+  stage.vectorize(d_inner).unroll(a.kw).fuse(w, u, z).parallel(z);
+  row_sums.compute_at(partial, a.kh)
+      .split(a.d, d_vector, d_lane, lanes)
+      .vectorize(d_lane)
+      .unroll(d_vector)
+      .unroll(a.kw)
+      .unroll(a.kh);
+  RVar column_pair("column_pair"), column("column");
+  row_sums.update()
+      .split(a.d, d_vector, d_lane, lanes)
+      .split(rows.x, column_pair, column, 2, TailStrategy::GuardWithIf)
+      .reorder(d_lane, d_vector, a.kw, column, a.kh, column_pair)
+      .vectorize(d_lane)
+      .unroll(d_vector)
+      .unroll(a.kw)
+      .unroll(column)
+      .unroll(a.kh);
+}
+
 // The column-phase sums (update 1 of filter_grad, stride 2), over the same chunks of rows as update 0:
 // per row and run of two input columns, each phase's channels in order, so that each input row is one
 // stream read in memory order (one load per filter row and value, shared by both shifts).
@@ -86,7 +126,6 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   const RowChunks c;
   const RVar &image_chunk = c.image_chunk, &image = c.image, &row_chunk = c.row_chunk, &row = c.row;
   const Var &u = c.u, &w = c.w, &z = c.z, &d_outer = c.d_outer, &d_inner = c.d_inner;
-  Var v("v"), y("y"), d_vector("d_vector"), d_lane("d_lane");
 
   Halide::Func partial = SumPerChunk(dw.update(0), a.rows, c, a, lanes);
 
@@ -140,37 +179,6 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
         .unroll(a.kh);
     finish(stage);
   };
-  // Accumulators in registers: 25 taps do too much arithmetic per byte for the L1 sweep (two loads and a
-  // store per multiply-add). Each row's sums become their own reduction over the columns, computed per
-  // (two vectors of channels, filter row): 2 * FW accumulators that stay in registers along the row, the
-  // row still in L1 from the previous filter row. Two columns per step share their input loads (a 5-tap
-  // row needs 6 input vectors for 10 multiply-adds instead of 10): 12-14% faster than one column, while
-  // four or more columns spill.
-  const auto sweep_in_registers = [&](Halide::Stage stage) {
-    Halide::Func row_sums = stage.rfactor({{row, v}, {image, y}});
-    stage.split(a.d, d_outer, d_inner, 2 * lanes, TailStrategy::RoundUp)
-        .reorder(d_inner, a.kw, a.kh, d_outer, row, image, w, u)
-        .vectorize(d_inner)
-        .unroll(a.kw)
-        .fuse(w, u, z)
-        .parallel(z);
-    row_sums.compute_at(partial, a.kh)
-        .split(a.d, d_vector, d_lane, lanes)
-        .vectorize(d_lane)
-        .unroll(d_vector)
-        .unroll(a.kw)
-        .unroll(a.kh);
-    RVar column_pair("column_pair"), column("column");
-    row_sums.update()
-        .split(a.d, d_vector, d_lane, lanes)
-        .split(a.rows.x, column_pair, column, 2, TailStrategy::GuardWithIf)
-        .reorder(d_lane, d_vector, a.kw, column, a.kh, column_pair)
-        .vectorize(d_lane)
-        .unroll(d_vector)
-        .unroll(a.kw)
-        .unroll(column)
-        .unroll(a.kh);
-  };
   // Constant strides let Halide peel the column edges off the column loop; constant multipliers turn the
   // channel index d / M into a dense load and a shuffle instead of a gather.
   const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
@@ -188,9 +196,10 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   };
   const Expr fits_in_cache = tensor_bytes(a.input) + tensor_bytes(a.out_backprop) <= Expr(int64_t{4} << 20);
   for (int stride : {1, 2}) {
-    sweep_in_registers(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
-                                                   a.multiplier == 1 && undilated && depth % (2 * lanes) == 0 &&
-                                                   fits_in_cache));
+    SweepInRegisters(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
+                                                 a.multiplier == 1 && undilated && depth % (2 * lanes) == 0 &&
+                                                 fits_in_cache),
+                     partial, a.rows, a, c, lanes, false);
   }
   for (int stride : {1, 2}) {
     for (int multiplier : {1, 2}) {
@@ -198,19 +207,40 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
                                               a.multiplier == multiplier && undilated),
                   true, stride == 1);
     }
-    sweep_in_registers(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && a.stride == stride &&
-                                                   a.multiplier == 1 && undilated && depth % (2 * lanes) == 0));
+    SweepInRegisters(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && a.stride == stride &&
+                                                 a.multiplier == 1 && undilated && depth % (2 * lanes) == 0),
+                     partial, a.rows, a, c, lanes, false);
   }
   for (int multiplier : {1, 2, 4}) sweep_in_l1(partial.update().specialize(a.multiplier == multiplier), false);
   sweep_in_l1(partial.update(), false);
 
   dw.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).parallel(d_outer);
-  dw.update(0)
-      .split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
-      .reorder(d_inner, row_chunk, image_chunk, a.kw, a.kh, d_outer)
-      .vectorize(d_inner)
-      .parallel(d_outer);
+  // Each update adds its chunks' partial sums in chunk order.
+  const auto add_chunks = [&](Halide::Stage stage) {
+    stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
+        .reorder(d_inner, row_chunk, image_chunk, a.kw, a.kh, d_outer)
+        .vectorize(d_inner)
+        .parallel(d_outer);
+  };
+  add_chunks(dw.update(0));
   if (a.has_phase_sums) SchedulePhaseSums(a, target);
+  if (a.has_padded_sums) {
+    // Each image's padded copy is made once, in memory order, by the task that sweeps it. Only 5x5 filters
+    // of multiplier 1 on whole pairs of vectors take these sums; the other branch is never run. With
+    // use_padded_sums itself in the condition, the sums' extents are exact inside the branch: the guard of
+    // the image loop folds away and the row sums stay in registers (without it, a loop over a run-time
+    // count of images kept them on the stack: 14x14x672 at one thread 17 against 7 ms).
+    Halide::Func padded_partial = SumPerChunk(dw.update(a.padded_sums_update), a.padded_rows, c, a, lanes);
+    const Var channel = a.padded_input.args()[0];
+    a.padded_input.compute_at(padded_partial, image)
+        .split(channel, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
+        .vectorize(d_inner);
+    SweepInRegisters(padded_partial.update().specialize(a.use_padded_sums && a.filter_cols() == 5 &&
+                                                        a.filter_rows() == 5 && a.multiplier == 1 &&
+                                                        depth % (2 * lanes) == 0),
+                     padded_partial, a.padded_rows, a, c, lanes, true);
+    add_chunks(dw.update(a.padded_sums_update));
+  }
 }
 
 }  // namespace codegen

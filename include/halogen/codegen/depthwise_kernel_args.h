@@ -29,6 +29,9 @@ struct DepthwiseKernelArgs {
   halide_buffer_t input_images, out_backprop_images;
   int32_t stride, dilation_rows, dilation_cols, pad_top, pad_left, multiplier;
   int32_t rows_per_chunk, chunks;
+  // 0 lets a CPU kernel read padding as zeros (see CallDepthwiseKernel), 1 masks every padded tap.
+  int32_t mask_padding;
+  bool result_on_host;  // a CPU kernel: the result can be checked where it was written
 };
 
 namespace kernel_args_internal {
@@ -46,6 +49,22 @@ inline int64_t Elements(const halide_buffer_t& b) {
   int64_t count = 1;
   for (int i = 0; i < b.dimensions; ++i) count *= b.dim[i].extent;
   return count;
+}
+// False if `b` (float or double, on the host) holds an Inf or a NaN: value * 0 is +-0 for every finite
+// value and NaN otherwise. Eight independent sums, so that the compiler can keep them in one vector.
+template <typename T>
+bool AllFinite(const halide_buffer_t& b) {
+  const T* values = reinterpret_cast<const T*>(b.host);
+  const int64_t count = Elements(b);
+  T sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    for (int j = 0; j < 8; ++j) sums[j] += values[i + j] * T(0);
+  }
+  for (; i < count; ++i) sums[0] += values[i] * T(0);
+  T total = 0;
+  for (int j = 0; j < 8; ++j) total += sums[j];
+  return total == total;
 }
 inline void Buffer(halide_buffer_t* b, void* data, halide_type_t type, halide_dimension_t* dims, int count) {
   *b = halide_buffer_t();
@@ -100,20 +119,41 @@ void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* o
   const int64_t total_rows = static_cast<int64_t>(s.batch) * s.out_rows;
   args->rows_per_chunk = work_split::RowsPerChunk(split, total_rows);
   args->chunks = work_split::ChunkCount(total_rows, args->rows_per_chunk);
+  args->mask_padding = 0;
+  args->result_on_host = split == work_split::RowSplit::kCpuChunks;
 }
 
 // Calls `kernel` (a generated function or a JIT callable wrapper) with the arguments in the generated
 // kernels' order. An empty input or out_backprop makes the whole gradient zero; the kernel, whose padding
 // rows read the nearest input row, needs at least one row, so it is not called then.
+//
+// A CPU kernel is first called with mask_padding 0, which lets it multiply out_backprop by zeros standing
+// for the padding: exact, except that an Inf or NaN in out_backprop next to the padding turns a padded tap
+// into NaN where nothing should have been added. Any such result holds a NaN, so a result with an Inf or
+// NaN anywhere is computed again with every padded tap masked (twice the time, for such results only; the
+// check reads the result once, FH * FW * C * M values).
 template <typename Kernel>
 int CallDepthwiseKernel(Kernel&& kernel, DepthwiseKernelArgs& a) {
+  using kernel_args_internal::AllFinite;
   using kernel_args_internal::Elements;
   if (Elements(a.input) == 0 || Elements(a.out_backprop) == 0) {
     memset(a.filter_grad.host, 0, static_cast<size_t>(Elements(a.filter_grad)) * a.filter_grad.type.bytes());
     return 0;
   }
-  return kernel(&a.input, &a.out_backprop, &a.input_images, &a.out_backprop_images, a.stride, a.dilation_rows,
-                a.dilation_cols, a.pad_top, a.pad_left, a.multiplier, a.rows_per_chunk, a.chunks, &a.filter_grad);
+  const auto call = [&] {
+    return kernel(&a.input, &a.out_backprop, &a.input_images, &a.out_backprop_images, a.stride, a.dilation_rows,
+                  a.dilation_cols, a.pad_top, a.pad_left, a.multiplier, a.rows_per_chunk, a.chunks, a.mask_padding,
+                  &a.filter_grad);
+  };
+  int result = call();
+  if (result == 0 && a.result_on_host && a.mask_padding == 0) {
+    const bool finite = a.filter_grad.type.bits == 64 ? AllFinite<double>(a.filter_grad) : AllFinite<float>(a.filter_grad);
+    if (!finite) {
+      a.mask_padding = 1;
+      result = call();
+    }
+  }
+  return result;
 }
 
 }  // namespace halogen
