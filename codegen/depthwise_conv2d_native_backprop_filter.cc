@@ -121,7 +121,7 @@ DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat form
   }
   if (schedule == DepthwiseBackpropFilterSchedule::kCpuChannelTaps) {
     variants.phase_sums = true;
-    variants.padded_vector = 2 * target.natural_vector_size(HalideType(dtype));
+    variants.padded_vector = target.natural_vector_size(HalideType(dtype));
   }
   DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(dtype, format, variants);
   ApplySchedule(schedule, a, target);

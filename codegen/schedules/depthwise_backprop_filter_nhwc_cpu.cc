@@ -39,23 +39,32 @@ Halide::Func SumPerChunk(Halide::Stage stage, const Halide::RDom& rows, const Ro
   return partial;
 }
 
+// How a register sweep (below) lays out its work.
+struct RegisterSweep {
+  int vectors = 2;  // vectors of channels per block; the accumulators are vectors * FW
+  int columns = 2;  // output columns per step, sharing their input loads
+  // Each block of channels sweeps all of the chunk's rows before the next block, rather than each row
+  // taking every block in turn.
+  bool channels_outside_rows = false;
+};
+
 // Accumulators in registers: 25 taps do too much arithmetic per byte for the L1 sweep (two loads and a
 // store per multiply-add). Each row's sums become their own reduction over the columns, computed per
-// (two vectors of channels, filter row): 2 * FW accumulators that stay in registers along the row, the
-// row still in L1 from the previous filter row. Two columns per step share their input loads (a 5-tap
-// row needs 6 input vectors for 10 multiply-adds instead of 10): 12-14% faster than one column, while
-// four or more columns spill. `channels_outside_rows`: each block of two vectors of channels sweeps all of
-// the chunk's rows before the next block, so that the five input rows of one output row are still in L1
-// for the next four (a block of a padded 14x14x672 image is 20 KiB; the whole image, 0.9 MB, is not even in
-// L2). Rows outside the channel blocks reuse the input rows from L2 instead.
+// (block of channels, filter row): vectors * FW accumulators that stay in registers along the row. Columns
+// per step share their input loads (with two vectors, two columns: a 5-tap row needs 6 input vectors for 10
+// multiply-adds instead of 10, 12-14% faster than one column; four or more spill). With the blocks outside
+// the rows, the five input rows of one output row are still in L1 for the next four (a block of a padded
+// 14x14x672 image is 10-20 KiB; the whole image, 0.9 MB, is not even in L2); one vector and four columns
+// per step then keep every accumulator in registers (two vectors and two columns spilled three per step):
+// 14x14x672 4.2 -> 3.75 ms, 28x28x240 4.6 -> 4.2 at two threads.
 void SweepInRegisters(Halide::Stage stage, Halide::Func partial, const Halide::RDom& rows,
-                      DepthwiseBackpropFilterAlgorithm& a, const RowChunks& c, int lanes, bool channels_outside_rows) {
+                      DepthwiseBackpropFilterAlgorithm& a, const RowChunks& c, int lanes, const RegisterSweep& sweep) {
   Var v("v"), y("y"), d_vector("d_vector"), d_lane("d_lane");
   const RVar &image = c.image, &row = c.row;
   const Var &u = c.u, &w = c.w, &z = c.z, &d_outer = c.d_outer, &d_inner = c.d_inner;
   Halide::Func row_sums = stage.rfactor({{row, v}, {image, y}});
-  stage.split(a.d, d_outer, d_inner, 2 * lanes, TailStrategy::RoundUp);
-  if (channels_outside_rows) {
+  stage.split(a.d, d_outer, d_inner, sweep.vectors * lanes, TailStrategy::RoundUp);
+  if (sweep.channels_outside_rows) {
     stage.reorder(d_inner, a.kw, a.kh, row, d_outer, image, w, u);
   } else {
     stage.reorder(d_inner, a.kw, a.kh, d_outer, row, image, w, u);
@@ -67,11 +76,11 @@ void SweepInRegisters(Halide::Stage stage, Halide::Func partial, const Halide::R
       .unroll(d_vector)
       .unroll(a.kw)
       .unroll(a.kh);
-  RVar column_pair("column_pair"), column("column");
+  RVar column_step("column_step"), column("column");
   row_sums.update()
       .split(a.d, d_vector, d_lane, lanes)
-      .split(rows.x, column_pair, column, 2, TailStrategy::GuardWithIf)
-      .reorder(d_lane, d_vector, a.kw, column, a.kh, column_pair)
+      .split(rows.x, column_step, column, sweep.columns, TailStrategy::GuardWithIf)
+      .reorder(d_lane, d_vector, a.kw, column, a.kh, column_step)
       .vectorize(d_lane)
       .unroll(d_vector)
       .unroll(a.kw)
@@ -199,7 +208,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     SweepInRegisters(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
                                                  a.multiplier == 1 && undilated && depth % (2 * lanes) == 0 &&
                                                  fits_in_cache),
-                     partial, a.rows, a, c, lanes, false);
+                     partial, a.rows, a, c, lanes, RegisterSweep());
   }
   for (int stride : {1, 2}) {
     for (int multiplier : {1, 2}) {
@@ -209,7 +218,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     }
     SweepInRegisters(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && a.stride == stride &&
                                                  a.multiplier == 1 && undilated && depth % (2 * lanes) == 0),
-                     partial, a.rows, a, c, lanes, false);
+                     partial, a.rows, a, c, lanes, RegisterSweep());
   }
   for (int multiplier : {1, 2, 4}) sweep_in_l1(partial.update().specialize(a.multiplier == multiplier), false);
   sweep_in_l1(partial.update(), false);
@@ -226,7 +235,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   if (a.has_phase_sums) SchedulePhaseSums(a, target);
   if (a.has_padded_sums) {
     // Each image's padded copy is made once, in memory order, by the task that sweeps it. Only 5x5 filters
-    // of multiplier 1 on whole pairs of vectors take these sums; the other branch is never run. With
+    // of multiplier 1 on whole vectors of channels take these sums; the other branch is never run. With
     // use_padded_sums itself in the condition, the sums' extents are exact inside the branch: the guard of
     // the image loop folds away and the row sums stay in registers (without it, a loop over a run-time
     // count of images kept them on the stack: 14x14x672 at one thread 17 against 7 ms).
@@ -235,10 +244,14 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     a.padded_input.compute_at(padded_partial, image)
         .split(channel, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
         .vectorize(d_inner);
+    RegisterSweep padded_sweep;
+    padded_sweep.vectors = 1;
+    padded_sweep.columns = 4;
+    padded_sweep.channels_outside_rows = true;
     SweepInRegisters(padded_partial.update().specialize(a.use_padded_sums && a.filter_cols() == 5 &&
                                                         a.filter_rows() == 5 && a.multiplier == 1 &&
-                                                        depth % (2 * lanes) == 0),
-                     padded_partial, a.padded_rows, a, c, lanes, true);
+                                                        depth % lanes == 0),
+                     padded_partial, a.padded_rows, a, c, lanes, padded_sweep);
     add_chunks(dw.update(a.padded_sums_update));
   }
 }

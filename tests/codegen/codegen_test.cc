@@ -242,6 +242,10 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // 5x5), whose phase sums are empty.
       {3, 2, 1, 2, 12, 14, 32},  {3, 2, 1, 3, 13, 10, 13}, {3, 2, 1, 3, 64, 62, 40}, {3, 2, 2, 2, 12, 14, 16},
       {5, 2, 1, 2, 14, 14, 32},
+      // NHWC padded-image sums (5x5, stride 1, whole vectors of channels; four columns per step): a depth
+      // that is not whole vectors (13) and one of single vectors (8, 24), widths that are not whole steps,
+      // images split into bands (batch 1) and grouped two to a chunk.
+      {5, 1, 1, 3, 13, 10, 13},  {5, 1, 1, 1, 40, 9, 8},    {5, 1, 1, 34, 6, 7, 24},
   };
   // `zero` only names the element type (float or double).
   const auto check_case = [&](auto zero, const testing::RandomCase& c) {
@@ -268,12 +272,16 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
     check_case(0.0f, ExplicitCase(format, 5, 3, 2, 2, 11, 12, 24, {2, 2, 1, 1}));
     check_case(0.0f, ExplicitCase(format, 1, 3, 2, 1, 6, 8, 8, {0, 0, 0, 1}));
     check_case(0.0f, ExplicitCase(format, 3, 3, 2, 1, 8, 8, 8, {1, 1, 2, 2}));
+    // Padded-image sums with uneven explicit padding (more on one side than the filter reaches) and none.
+    check_case(0.0f, ExplicitCase(format, 5, 5, 1, 2, 9, 10, 16, {0, 3, 4, 1}));
+    check_case(0.0f, ExplicitCase(format, 5, 5, 1, 2, 9, 10, 16, {0, 0, 0, 0}));
   }
   // Plane sums (stride 1 and 2) and column-phase sums in double: four lanes to a vector instead of eight.
   for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 1, 9, 11, 5}, Shape{3, 2, 1, 2, 11, 10, 6}}) {
     check(0.0, DataFormat::kNCHW, s);
   }
   check(0.0, DataFormat::kNHWC, Shape{3, 2, 1, 2, 12, 14, 12});
+  check(0.0, DataFormat::kNHWC, Shape{5, 1, 1, 2, 9, 11, 12});
   check_case(0.0, ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 6, {1, 1, 1, 0}));
   RequireEachKernelCompiledOnce();
 }
