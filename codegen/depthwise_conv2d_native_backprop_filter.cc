@@ -118,6 +118,7 @@ DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat form
   DepthwiseBackpropFilterVariants variants;
   if (schedule == DepthwiseBackpropFilterSchedule::kCpuChannelBlocks) {
     variants.plane_vector = target.natural_vector_size(HalideType(dtype));
+    variants.padded_vector = target.natural_vector_size(HalideType(dtype));
   }
   if (schedule == DepthwiseBackpropFilterSchedule::kCpuChannelTaps) {
     variants.phase_sums = true;

@@ -46,14 +46,20 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   // NCHW reads both tensors through copies whose channel index is clamped: the channel is not the vector
   // dimension there, so the clamp is free, and it lets a schedule stage whole blocks of channels in cache
   // past the last channel (their sums are never stored). NHWC reads the tensors directly.
-  Halide::Region channels(4, Halide::Range(Expr(), Expr()));
-  channels[2] = Halide::Range(0, a.input.dim(2).extent());
-  a.input_source = nhwc ? Func(a.input) : Halide::BoundaryConditions::repeat_edge(a.input, channels);
-  channels[2] = Halide::Range(0, a.out_backprop.dim(2).extent());
-  a.out_backprop_source =
-      nhwc ? Func(a.out_backprop) : Halide::BoundaryConditions::repeat_edge(a.out_backprop, channels);
+  // Each call makes a Func of its own, so that a schedule can place each reader's copy where it reads it.
+  const auto source = [&](const Halide::ImageParam& tensor) {
+    if (nhwc) return Func(tensor);
+    Halide::Region channels(4, Halide::Range(Expr(), Expr()));
+    channels[2] = Halide::Range(0, tensor.dim(2).extent());
+    return Halide::BoundaryConditions::repeat_edge(tensor, channels);
+  };
+  a.input_source = source(a.input);
+  a.out_backprop_source = source(a.out_backprop);
+  const auto dy_of = [&](const Func& dy, const Expr& ow, const Expr& oh, const Expr& n) {
+    return nhwc ? dy(a.d, ow, oh, n) : dy(ow, oh, a.d, n);
+  };
   const auto dy_at = [&](const Expr& ow, const Expr& oh, const Expr& n) {
-    return nhwc ? a.out_backprop_source(a.d, ow, oh, n) : a.out_backprop_source(ow, oh, a.d, n);
+    return dy_of(a.out_backprop_source, ow, oh, n);
   };
   const auto in_col = [&](const Expr& ow) { return ow * a.stride + a.kw * a.dilation_cols - a.pad_left; };
   const auto in_row = [&](const Expr& oh) { return oh * a.stride + a.kh * a.dilation_rows - a.pad_top; };
@@ -92,7 +98,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const int plane_vector = variants.plane_vector;
   a.has_plane_sums = plane_vector > 0 && !nhwc;
   a.has_phase_sums = variants.phase_sums && nhwc;
-  a.has_padded_sums = variants.padded_vector > 0 && nhwc;
+  a.has_padded_sums = variants.padded_vector > 0;
   const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
   const Expr out_plane = out_rows * out_cols;
   // The image views must hold whole images: one of more than 2^31 - 1 values is cut short by the caller.
@@ -125,7 +131,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   a.use_padded_sums = a.has_padded_sums
                           ? (a.mask_padding == 0 && a.stride == 1 && undilated && a.multiplier == 1 &&
                              a.filter_rows() == 5 && a.filter_cols() == 5 &&
-                             a.out_backprop.dim(0).extent() % variants.padded_vector == 0)
+                             (!nhwc || a.out_backprop.dim(0).extent() % variants.padded_vector == 0) &&
+                             !a.use_plane_sums)
                           : Halide::cast<bool>(false);
   const Expr other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
   a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(other_sums, 0, batch), "rows");
@@ -166,16 +173,22 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     image[w_dim] = Halide::Range(0, in_cols);
     image[h_dim] = Halide::Range(0, in_rows);
     a.padded_input = Func("padded_input");
-    Func zero_outside = Halide::BoundaryConditions::constant_exterior(a.input_source, Halide::cast(type, 0), image);
+    a.padded_input_source = source(a.input);
+    Func zero_outside =
+        Halide::BoundaryConditions::constant_exterior(a.padded_input_source, Halide::cast(type, 0), image);
     Halide::Var v0("v0"), v1("v1"), v2("v2"), v3("v3");
     a.padded_input(v0, v1, v2, v3) = zero_outside(v0, v1, v2, v3);
+    a.padded_out_backprop = Func("padded_out_backprop");
+    a.padded_out_backprop(v0, v1, v2, v3) = source(a.out_backprop)(v0, v1, v2, v3);
     a.padded_rows =
         Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(a.use_padded_sums, batch, 0), "padded_rows");
     const Expr ow = a.padded_rows.x, oh = a.padded_rows.y, n = a.padded_rows.z;
     a.padded_sums_update = a.has_phase_sums ? 2 : 1;
-    a.filter_grad(a.d, a.kw, a.kh) += x_at(a.padded_input, in_col(ow), in_row(oh), n) * dy_at(ow, oh, n);
+    a.filter_grad(a.d, a.kw, a.kh) +=
+        x_at(a.padded_input, in_col(ow), in_row(oh), n) * dy_of(a.padded_out_backprop, ow, oh, n);
   }
   if (!a.has_plane_sums) return a;
+  a.plane_sums_update = a.has_padded_sums ? 2 : 1;
 
   // Plane sums. Output position p of a plane is (p / OW, p % OW); as OW == W and the stride is 1, its tap
   // (kh, kw) is input position p + (kh - pad_top) * W + (kw - pad_left) of the same plane. The mask zeroes

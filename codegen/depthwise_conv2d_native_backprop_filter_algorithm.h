@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 28;
+inline constexpr int kDepthwiseBackpropFilterRevision = 29;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -61,12 +61,13 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::RDom rows;         // (ow, oh, n): every output position
   Halide::Func filter_grad;  // (d, kw, kh); update 0 sums over `rows`
 
-  // With plane sums (NCHW only), update 1 sums over `plane_positions` instead of update 0 whenever
+  // With plane sums (NCHW only), update `plane_sums_update` sums over `plane_positions` instead of update 0 whenever
   // `use_plane_sums` holds (stride 1, undilated, output rows as wide as the input's, at most 5x5 taps, small
   // planes); the other update's reduction is then empty. A position's taps are read at fixed offsets in
   // the plane and masked by `plane_mask` (p, kw, kh): all ones where the tap falls inside the image, else
   // zero, and zero for the positions that round the plane up to whole vectors.
   bool has_plane_sums = false;
+  int plane_sums_update = 0;  // and the next update, the strided plane sums
   Halide::Expr use_plane_sums;
   Halide::RDom plane_positions;  // (p, n): every position of a plane, rounded up to whole vectors
   Halide::Func plane_mask;
@@ -82,7 +83,7 @@ struct DepthwiseBackpropFilterAlgorithm {
   // this large.
   static constexpr int kMaxMultiplierPlanePositions = 4096;
   static constexpr int kMaxPlaneTaps = 5;  // per filter row and column
-  // At stride 2, update 2 sums the same way whenever `use_strided_plane_sums` holds (undilated, the same
+  // At stride 2, the next update sums the same way whenever `use_strided_plane_sums` holds (undilated, the same
   // limits on the output plane with its rows rounded up to whole vectors), but along each output row: a
   // vector of output columns reads every other value of an input row. The mask's positions are then rows
   // of whole vectors.
@@ -108,16 +109,20 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Var phase{"phase"}, shift{"shift"};
   Halide::Func phase_sums;  // (d, phase, shift, kh)
 
-  // With padded-image sums (NHWC only), update `padded_sums_update` sums over `padded_rows` instead of
-  // update 0 whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5
-  // taps, a depth of whole `padded_vector`s). The input is read through `padded_input`, the image with
-  // zeros around it, which a schedule can copy once per image: a sweep of it needs neither the per-column
-  // masks at the row ends (on a 14-wide row, 4 of its 14 columns) nor the row masks.
+  // With padded-image sums, update `padded_sums_update` sums over `padded_rows` instead of update 0
+  // whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5 taps; in NHWC
+  // a depth of whole `padded_vector`s, in NCHW planes too large for the plane sums). The input is read
+  // through `padded_input`, the image with zeros around it, which a schedule can copy once per image: a
+  // sweep of it needs neither the per-column masks at the row ends (on a 14-wide row, 4 of its 14
+  // columns) nor the row masks. out_backprop is read through `padded_out_backprop`, a copy of the tensor
+  // that a schedule can place apart from update 0's.
   bool has_padded_sums = false;
   int padded_sums_update = 0;
   Halide::Expr use_padded_sums;
   Halide::RDom padded_rows;   // (ow, oh, n): every output position
-  Halide::Func padded_input;  // (c, w, h, n), zero outside the image
+  Halide::Func padded_input;  // as the input (NHWC (c, w, h, n), NCHW (w, h, c, n)), zero outside the image
+  Halide::Func padded_out_backprop;
+  Halide::Func padded_input_source;  // the input as padded_input reads it (NCHW: a copy a schedule can place)
 
   Halide::Expr filter_rows() const { return filter_grad.output_buffer().dim(2).extent(); }
   Halide::Expr filter_cols() const { return filter_grad.output_buffer().dim(1).extent(); }
@@ -136,7 +141,7 @@ inline Halide::Type HalideType(DataType dtype) {
 struct DepthwiseBackpropFilterVariants {
   int plane_vector = 0;     // > 0: NCHW plane sums, in vectors of this many values
   bool phase_sums = false;  // NHWC column-phase sums for stride 2
-  int padded_vector = 0;    // > 0: NHWC padded-image sums for depths that are a multiple of this many values
+  int padded_vector = 0;    // > 0: padded-image sums; in NHWC for depths that are a multiple of this many values
 };
 
 // Defines the gradient for `dtype` (float or double), accumulating in that dtype, with the `variants`
