@@ -11,8 +11,8 @@
 // may add the plane sums for shapes with small planes: the same sum over each plane's positions in memory
 // order, vectorised along the plane at stride 1 (see use_plane_sums) or along each row at stride 2 (see
 // use_strided_plane_sums). An NHWC kernel may add the column-phase sums for stride 2, which read each
-// input row in memory order (see use_phase_sums), and the padded-image sums for 5x5 filters, which read a
-// zero-padded copy of each image and mask nothing (see use_padded_sums).
+// input row in memory order (see use_phase_sums). Either may add the padded-image sums for 5x5 filters,
+// which read a zero-padded copy of each image and mask nothing (see use_padded_sums).
 #ifndef HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 #define HALOGEN_CODEGEN_DEPTHWISE_CONV2D_NATIVE_BACKPROP_FILTER_ALGORITHM_H_
 
@@ -61,9 +61,9 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::RDom rows;         // (ow, oh, n): every output position
   Halide::Func filter_grad;  // (d, kw, kh); update 0 sums over `rows`
 
-  // With plane sums (NCHW only), update `plane_sums_update` sums over `plane_positions` instead of update 0 whenever
-  // `use_plane_sums` holds (stride 1, undilated, output rows as wide as the input's, at most 5x5 taps, small
-  // planes); the other update's reduction is then empty. A position's taps are read at fixed offsets in
+  // With plane sums (NCHW only), update `plane_sums_update` sums over `plane_positions` instead of update 0
+  // whenever `use_plane_sums` holds (stride 1, undilated, output rows as wide as the input's, at most 5x5
+  // taps, small planes); the other update's reduction is then empty. A position's taps are read at fixed offsets in
   // the plane and masked by `plane_mask` (p, kw, kh): all ones where the tap falls inside the image, else
   // zero, and zero for the positions that round the plane up to whole vectors.
   bool has_plane_sums = false;
@@ -83,9 +83,9 @@ struct DepthwiseBackpropFilterAlgorithm {
   // this large.
   static constexpr int kMaxMultiplierPlanePositions = 4096;
   static constexpr int kMaxPlaneTaps = 5;  // per filter row and column
-  // At stride 2, the next update sums the same way whenever `use_strided_plane_sums` holds (undilated, the same
-  // limits on the output plane with its rows rounded up to whole vectors), but along each output row: a
-  // vector of output columns reads every other value of an input row. The mask's positions are then rows
+  // At stride 2, the next update sums the same way whenever `use_strided_plane_sums` holds (undilated, the
+  // same limits on the output plane with its rows rounded up to whole vectors), but along each output row:
+  // a vector of output columns reads every other value of an input row. The mask's positions are then rows
   // of whole vectors.
   Halide::Expr use_strided_plane_sums;
   // Measured at two threads against the channel-block sweep: 14x14x576 (7 rows of 8) 1.8 against 2.3 ms,

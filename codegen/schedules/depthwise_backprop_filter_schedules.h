@@ -1,7 +1,7 @@
-// Schedules for DepthwiseConv2dNativeBackpropFilter, one per layout family and target family, and the
-// shape-dependent parameters come from depthwise_work_split.h. Every schedule is deterministic: each output element is summed in
-// an order fixed by the shape alone (partial sums over fixed row chunks or vector lanes, combined in a
-// fixed order), never by the thread count, and no schedule uses atomics.
+// Schedules for DepthwiseConv2dNativeBackpropFilter, one per layout family and target family; their
+// shape-dependent parameters come from depthwise_work_split.h. Every schedule is deterministic: each output
+// element is summed in an order fixed by the shape alone (partial sums over fixed row chunks or vector
+// lanes, combined in a fixed order), never by the thread count, and no schedule uses atomics.
 #ifndef HALOGEN_CODEGEN_SCHEDULES_DEPTHWISE_BACKPROP_FILTER_SCHEDULES_H_
 #define HALOGEN_CODEGEN_SCHEDULES_DEPTHWISE_BACKPROP_FILTER_SCHEDULES_H_
 

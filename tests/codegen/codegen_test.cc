@@ -176,7 +176,9 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
   cases.push_back(ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 16, {1, 1, 1, 0}));
   // 5x5 stride 1 takes the padded-image sums (in NCHW only on planes too large for the plane sums): their
   // padded taps next to an Inf gradient turn into NaN until the call is run again with masks.
-  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) cases.push_back(SameCase(format, 5, 1, 1, 1, 20, 20, 8));
+  for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
+    cases.push_back(SameCase(format, 5, 1, 1, 1, 20, 20, 8));
+  }
   for (const testing::RandomCase& c : cases) {
     const DepthwiseConvGeometry& g = c.geometry;
     for (bool inf_in_input : {true, false}) {

@@ -147,7 +147,8 @@ int CallDepthwiseKernel(Kernel&& kernel, DepthwiseKernelArgs& a) {
   };
   int result = call();
   if (result == 0 && a.result_on_host && a.mask_padding == 0) {
-    const bool finite = a.filter_grad.type.bits == 64 ? AllFinite<double>(a.filter_grad) : AllFinite<float>(a.filter_grad);
+    const bool finite =
+        a.filter_grad.type.bits == 64 ? AllFinite<double>(a.filter_grad) : AllFinite<float>(a.filter_grad);
     if (!finite) {
       a.mask_padding = 1;
       result = call();
