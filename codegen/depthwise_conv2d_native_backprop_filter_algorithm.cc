@@ -71,11 +71,13 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   // read through zero boundaries, which Halide splits off the column loop as short edges (with a constant
   // stride), leaving a middle free of tests.
   const Halide::Type bits = Halide::UInt(type.bits());
-  // `tensor` read as zero outside columns [0, cols), and a mask that is all ones inside them.
-  const auto zero_outside_columns = [&](const Func& tensor, const Expr& cols) {
-    Halide::Region width_only(4, Halide::Range(Expr(), Expr()));
-    width_only[w_dim] = Halide::Range(0, cols);
-    return Halide::BoundaryConditions::constant_exterior(tensor, Halide::cast(type, 0), width_only);
+  // `tensor` read as zero outside columns [0, cols) (and, given `rows`, outside rows [0, rows)), and a mask
+  // that is all ones inside the columns.
+  const auto zero_outside = [&](const Func& tensor, const Expr& cols, const Expr& rows = Expr()) {
+    Halide::Region inside(4, Halide::Range(Expr(), Expr()));
+    inside[w_dim] = Halide::Range(0, cols);
+    if (rows.defined()) inside[h_dim] = Halide::Range(0, rows);
+    return Halide::BoundaryConditions::constant_exterior(tensor, Halide::cast(type, 0), inside);
   };
   Func all_ones("all_ones");
   Halide::Var i("i");
@@ -83,7 +85,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const auto columns_inside = [&](const Expr& cols) {
     return Halide::BoundaryConditions::constant_exterior(all_ones, Halide::cast(bits, 0), {{0, cols}});
   };
-  Func x_cols_padded = zero_outside_columns(a.input_source, in_cols);
+  Func x_cols_padded = zero_outside(a.input_source, in_cols);
   Func column_mask = columns_inside(in_cols);
 
   a.filter_grad = Func("filter_grad");
@@ -150,7 +152,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     // Column-phase sums: input column 2j + phase against output column j - shift + pad_left. Every input
     // column read is real; an output column outside the image (at a row's ends) masks both factors, as
     // does a padding row.
-    Func dy_cols_padded = zero_outside_columns(a.out_backprop_source, out_cols);
+    Func dy_cols_padded = zero_outside(a.out_backprop_source, out_cols);
     Func out_column_mask = columns_inside(out_cols);
     a.phase_rows = Halide::RDom(0, in_cols / 2, 0, out_rows, 0, Halide::select(a.use_phase_sums, batch, 0),
                                 "phase_rows");
@@ -169,15 +171,11 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   }
   if (a.has_padded_sums) {
     // Padded-image sums: the same terms as update 0 with the padding read as zeros and nothing masked.
-    Halide::Region image(4, Halide::Range(Expr(), Expr()));
-    image[w_dim] = Halide::Range(0, in_cols);
-    image[h_dim] = Halide::Range(0, in_rows);
     a.padded_input = Func("padded_input");
     a.padded_input_source = source(a.input);
-    Func zero_outside =
-        Halide::BoundaryConditions::constant_exterior(a.padded_input_source, Halide::cast(type, 0), image);
+    Func image_padded = zero_outside(a.padded_input_source, in_cols, in_rows);
     Halide::Var v0("v0"), v1("v1"), v2("v2"), v3("v3");
-    a.padded_input(v0, v1, v2, v3) = zero_outside(v0, v1, v2, v3);
+    a.padded_input(v0, v1, v2, v3) = image_padded(v0, v1, v2, v3);
     a.padded_out_backprop = Func("padded_out_backprop");
     a.padded_out_backprop(v0, v1, v2, v3) = source(a.out_backprop)(v0, v1, v2, v3);
     a.padded_rows =
