@@ -32,11 +32,21 @@ bool IsGpuSchedule(DepthwiseBackpropFilterSchedule schedule) {
          schedule == DepthwiseBackpropFilterSchedule::kGpuRegisterTaps;
 }
 
-Halide::Pipeline BuildPipeline(DataType dtype, DataFormat format, const Halide::Target& target,
-                               DepthwiseBackpropFilterSchedule schedule, std::vector<Halide::Argument>* arguments) {
-  DepthwiseBackpropFilterAlgorithm algorithm = DefineScheduled(dtype, format, schedule, target);
-  *arguments = algorithm.arguments();
-  return Halide::Pipeline(algorithm.filter_grad);
+// A scheduled algorithm and the pipeline that compiles it. The algorithm stays beside the pipeline until
+// compilation is done: a schedule may compute one Func at a loop of another Func's stage, and that
+// placement does not outlive the algorithm's own handles on its Funcs.
+struct ScheduledPipeline {
+  DepthwiseBackpropFilterAlgorithm algorithm;
+  std::vector<Halide::Argument> arguments;
+  Halide::Pipeline pipeline;
+};
+
+ScheduledPipeline BuildPipeline(DataType dtype, DataFormat format, const Halide::Target& target,
+                                DepthwiseBackpropFilterSchedule schedule) {
+  ScheduledPipeline built{DefineScheduled(dtype, format, schedule, target), {}, {}};
+  built.arguments = built.algorithm.arguments();
+  built.pipeline = Halide::Pipeline(built.algorithm.filter_grad);
+  return built;
 }
 
 
@@ -225,9 +235,8 @@ absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry&
           absl::Status cached = BuildFromObjectCache(
               key, target, disk,
               [&](const std::string& path, const std::string& symbol) {
-                std::vector<Halide::Argument> arguments;
-                BuildPipeline(dtype, format, target, schedule, &arguments)
-                    .compile_to_object(path, arguments, symbol, target.with_feature(Halide::Target::NoRuntime));
+                ScheduledPipeline p = BuildPipeline(dtype, format, target, schedule);
+                p.pipeline.compile_to_object(path, p.arguments, symbol, target.with_feature(Halide::Target::NoRuntime));
               },
               options.verbose, built);
           if (cached.ok()) return cached;
@@ -237,8 +246,8 @@ absl::Status RunDepthwiseConv2dNativeBackpropFilter(const DepthwiseConvGeometry&
           }
         }
         const auto start = std::chrono::steady_clock::now();
-        std::vector<Halide::Argument> arguments;
-        built.callable = BuildPipeline(dtype, format, target, schedule, &arguments).compile_to_callable(arguments, target);
+        ScheduledPipeline p = BuildPipeline(dtype, format, target, schedule);
+        built.callable = p.pipeline.compile_to_callable(p.arguments, target);
         RecordHalideCompile(key, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         return absl::OkStatus();
       },
@@ -267,11 +276,10 @@ absl::StatusOr<std::string> CompileToAssembly(DataType dtype, DataFormat format,
   if (!halide_target.ok()) return halide_target.status();
   std::string assembly;
   absl::Status status = CatchHalideErrors("compiling to assembly", [&]() -> absl::Status {
-    std::vector<Halide::Argument> arguments;
-    Halide::Pipeline pipeline = BuildPipeline(dtype, format, *halide_target, schedule, &arguments);
+    ScheduledPipeline p = BuildPipeline(dtype, format, *halide_target, schedule);
     absl::StatusOr<std::string> text = CompileToBytes(
         [&](const std::string& path) {
-          pipeline.compile_to_assembly(path, arguments, "depthwise_conv2d_native_backprop_filter", *halide_target);
+          p.pipeline.compile_to_assembly(path, p.arguments, "depthwise_conv2d_native_backprop_filter", *halide_target);
         },
         ".s");
     if (!text.ok()) return text.status();

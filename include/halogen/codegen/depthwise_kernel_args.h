@@ -31,7 +31,7 @@ struct DepthwiseKernelArgs {
   int32_t rows_per_chunk, chunks;
   // 0 lets a CPU kernel read padding as zeros (see CallDepthwiseKernel), 1 masks every padded tap.
   int32_t mask_padding;
-  bool result_on_host;  // a CPU kernel: the result can be checked where it was written
+  bool result_on_host;  // a CPU kernel writing to host memory: the result can be checked where it is
 };
 
 namespace kernel_args_internal {
@@ -146,7 +146,7 @@ int CallDepthwiseKernel(Kernel&& kernel, DepthwiseKernelArgs& a) {
                   &a.filter_grad);
   };
   int result = call();
-  if (result == 0 && a.result_on_host && a.mask_padding == 0) {
+  if (result == 0 && a.result_on_host && a.filter_grad.host != nullptr && a.mask_padding == 0) {
     const bool finite =
         a.filter_grad.type.bits == 64 ? AllFinite<double>(a.filter_grad) : AllFinite<float>(a.filter_grad);
     if (!finite) {
