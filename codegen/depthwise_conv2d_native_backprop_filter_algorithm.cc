@@ -137,16 +137,28 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
                              !a.use_plane_sums)
                           : Halide::cast<bool>(false);
   const Expr other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
-  a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(other_sums, 0, batch), "rows");
+  const Expr image_rows = batch * out_rows;
+  a.flat_rows = variants.flat_rows_multiple > 0;
+  if (a.flat_rows) {
+    const int multiple = variants.flat_rows_multiple;
+    const Expr flat_rows = (image_rows + multiple - 1) / multiple * multiple;
+    a.rows = Halide::RDom(0, out_cols, 0, Halide::select(other_sums, 0, flat_rows), "rows");
+  } else {
+    a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(other_sums, 0, batch), "rows");
+  }
   const auto row_mask = [&](const Expr& ih) {
     return Halide::select(ih >= 0 && ih < in_rows, bits.max(), Halide::cast(bits, 0));
   };
   {
-    const Expr ow = a.rows.x, oh = a.rows.y, n = a.rows.z;
+    const Expr ow = a.rows.x;
+    const Expr oh = a.flat_rows ? a.rows.y % out_rows : a.rows.y;
+    const Expr n = a.flat_rows ? Halide::min(a.rows.y / out_rows, batch - 1) : a.rows.z;
     const Expr ih = in_row(oh), iw = in_col(ow);
     const Expr x = x_at(x_cols_padded, iw, Halide::clamp(ih, 0, in_rows - 1), n);
-    a.filter_grad(a.d, a.kw, a.kh) +=
-        Masked(x, row_mask(ih)) * Masked(dy_at(ow, oh, n), row_mask(ih) & column_mask(iw));
+    // A flat row past the last reads the last image's rows, masked out like padding.
+    const Expr mask = a.flat_rows ? Halide::select(a.rows.y < image_rows, row_mask(ih), Halide::cast(bits, 0))
+                                  : row_mask(ih);
+    a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * Masked(dy_at(ow, oh, n), mask & column_mask(iw));
   }
   if (a.has_phase_sums) {
     // Column-phase sums: input column 2j + phase against output column j - shift + pad_left. Every input

@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 30;
+inline constexpr int kDepthwiseBackpropFilterRevision = 31;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -58,7 +58,10 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Func input_source, out_backprop_source;
 
   Halide::Var d{"d"}, kw{"kw"}, kh{"kh"};
-  Halide::RDom rows;         // (ow, oh, n): every output position
+  // (ow, oh, n): every output position; with `flat_rows`, (ow, r): r is n * OH + oh, run up to a multiple of
+  // the variant's flat_rows_multiple, and the rows past the last are masked out.
+  Halide::RDom rows;
+  bool flat_rows = false;
   Halide::Func filter_grad;  // (d, kw, kh); update 0 sums over `rows`
 
   // With plane sums (NCHW only), update `plane_sums_update` sums over `plane_positions` instead of update 0
@@ -142,6 +145,9 @@ struct DepthwiseBackpropFilterVariants {
   int plane_vector = 0;     // > 0: NCHW plane sums, in vectors of this many values
   bool phase_sums = false;  // NHWC column-phase sums for stride 2
   int padded_vector = 0;    // > 0: padded-image sums; in NHWC for depths that are a multiple of this many values
+  // > 0: update 0's rows flat (`rows` is (ow, r)) and a multiple of this many, so that a schedule can split
+  // them, and the sums over them, by a factor of it with no tail to test.
+  int flat_rows_multiple = 0;
 };
 
 // Defines the gradient for `dtype` (float or double), accumulating in that dtype, with the `variants`

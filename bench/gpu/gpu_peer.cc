@@ -1,5 +1,6 @@
 // The GPU half of `halogen bench`: halogen's CUDA kernels (generated ahead of time, every GPU schedule, with
-// a sweep of rows per chunk) and cuDNN's grouped backward-filter convolution, on the same device buffers.
+// a sweep of rows per chunk where the kernel takes it) and cuDNN's grouped backward-filter convolution, on
+// the same device buffers.
 // Every result is checked against a float64 reference; times are CUDA-event medians, hot (back to back)
 // and cold (L2 flushed by writing a buffer four times its size first, outside the timed region).
 //
@@ -208,11 +209,15 @@ double RunHalogen(const Context& ctx, const BenchShape& s, const std::string& la
   double default_ms = 0;
   for (const GpuKernel& kernel : kKernels) {
     if (layout != kernel.layout) continue;
-    // The schedule's own rows per chunk first, then the others tried.
+    // The schedule's own rows per chunk first, then, where the kernel takes it as an argument
+    // (gpu_row_chunks; gpu_register_taps is built for one row per chunk), the others tried.
     const int32_t default_rows = halogen::work_split::RowsPerChunk(kernel.row_split, total_rows);
     std::vector<int32_t> candidates = {default_rows};
     for (int32_t rows : {1, 2, 4, 16, 64}) {
-      if (rows != default_rows && rows <= total_rows) candidates.push_back(rows);
+      if (kernel.row_split == halogen::work_split::RowSplit::kGpuChunks && rows != default_rows &&
+          rows <= total_rows) {
+        candidates.push_back(rows);
+      }
     }
     for (int32_t rows : candidates) {
       halogen::DepthwiseKernelArgs args;

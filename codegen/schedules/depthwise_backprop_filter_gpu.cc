@@ -42,7 +42,7 @@ void ScheduleFinalSum(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum, co
 // registers by the output's own update, which then adds it once; as a kernel of its own it cost a launch
 // per call: 1-6% on an H100.)
 void SumChunksInTwoLevels(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum, const RVar& chunk) {
-  constexpr int kGroups = 32, kUnroll = 8;
+  constexpr int kGroups = kGpuRowGroups, kUnroll = 8, kGroupsPerBlock = 8;
   RVar group_outer("group_outer"), group_inner("group_inner"), single("single"), group("group");
   RVar step("step"), step_lane("step_lane");
   Var v("v"), w("w"), taps("taps"), d_block("d_block"), d_thread("d_thread");
@@ -50,13 +50,17 @@ void SumChunksInTwoLevels(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum
   Halide::Func group_sums = sum.rfactor(group_inner, v);
   sum.split(group_inner, single, group, kGroups, TailStrategy::GuardWithIf);
   Halide::Func total = sum.rfactor(single, w);
-  // Level one: a kernel of its own (`group_sums` in registers, copied out by its wrapper).
+  // Level one: a kernel of its own (`group_sums` in registers, copied out by its wrapper), eight groups per
+  // block: with one group per block of 32 threads, block scheduling alone took 14 us for a 5x5 layer.
   Halide::Func group_sums_out = group_sums.in();
+  Var v_block("v_block"), v_thread("v_thread");
   group_sums_out.compute_root()
       .split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
+      .split(v, v_block, v_thread, kGroupsPerBlock, TailStrategy::GuardWithIf)
       .fuse(a.kw, a.kh, taps)
-      .gpu_blocks(d_block, taps, v)
-      .gpu_threads(d_thread);
+      .reorder(d_thread, v_thread, d_block, taps, v_block)
+      .gpu_blocks(d_block, taps, v_block)
+      .gpu_threads(d_thread, v_thread);
   group_sums.compute_at(group_sums_out, d_thread);
   group_sums.update().split(group_outer, step, step_lane, kUnroll, TailStrategy::GuardWithIf).unroll(step_lane);
   // Level two, inside the output's update.
@@ -97,26 +101,32 @@ void CopyNchwChannelInnermost(DepthwiseBackpropFilterAlgorithm& a) {
   }
 }
 
-// gpu_register_taps for one branch of the output's update (`sum`): the rows, in chunks of rows_per_chunk,
-// and, unless `segment_columns` is 0, their columns in segments of that many.
+// gpu_register_taps for one branch of the output's update (`sum`): one chunk per row of the algorithm's flat
+// rows and, unless `segment_columns` is 0, its columns in segments of that many.
 void SweepInRegisters(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum, int segment_columns) {
   constexpr int kChunkThreads = 4;  // chunks per block
-  RVar rows("rows"), chunk("chunk"), row("row"), segment("segment"), column("column"), pieces("pieces");
+  constexpr int kMinRegisterThreads = 32768;
+  RVar segment("segment"), column("column"), pieces("pieces");
   Var u("u"), q("q"), u_block("u_block"), u_thread("u_thread"), taps("taps"), tq("tq"), d_block("d_block"),
       d_thread("d_thread");
   const bool segments = segment_columns > 0;
-  sum.fuse(a.rows.y, a.rows.z, rows).split(rows, chunk, row, a.rows_per_chunk, TailStrategy::GuardWithIf);
+  const RVar chunk = a.rows.y;  // the flat rows, a whole number of groups (kGroups)
   if (segments) sum.split(a.rows.x, segment, column, segment_columns, TailStrategy::GuardWithIf);
   // `partial` is each thread's own sum over its chunk (and segment); `chunk_sums`, a copy of it in global
   // memory, is the kernel that computes it (one thread per channel, chunk and segment) and what the next
   // level reads.
   Halide::Func partial = segments ? sum.rfactor({{chunk, u}, {segment, q}}) : sum.rfactor(chunk, u);
   Halide::Func chunk_sums = partial.in();
-  chunk_sums.compute_root().bound(u, 0, a.chunks);
+  chunk_sums.compute_root();
   // 3x3 and 5x5: every tap of the thread's channel in registers (the loops over the taps have constant
   // extents in these branches, so `partial` is 9 or 25 registers), each input row read once per thread.
+  // Not for small work (a small batch): a thread per row and channel would leave most of the GPU idle, and
+  // a thread per tap, as for other filters, has FH x FW times as many.
+  const Halide::Expr threads = chunk.extent() * a.filter_grad.output_buffer().dim(0).extent() *
+                               (segments ? (a.rows.x.extent() + segment_columns - 1) / segment_columns : 1);
   for (int size : {3, 5}) {
-    Halide::Stage branch = chunk_sums.specialize(a.filter_rows() == size && a.filter_cols() == size);
+    Halide::Stage branch = chunk_sums.specialize(a.filter_rows() == size && a.filter_cols() == size &&
+                                                 threads >= kMinRegisterThreads);
     branch.split(a.d, d_block, d_thread, kThreads, TailStrategy::GuardWithIf)
         .split(u, u_block, u_thread, kChunkThreads, TailStrategy::GuardWithIf)
         .unroll(a.kw)
@@ -139,11 +149,11 @@ void SweepInRegisters(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum, in
   // generic case). (Four columns per step, to have more loads in flight, was 20-40% slower on an H200.)
   partial.compute_at(chunk_sums, d_thread).unroll(a.kw).unroll(a.kh);
   if (segments) {
-    partial.update().reorder(a.kw, a.kh, column, row, a.d, u, q).unroll(a.kw).unroll(a.kh);
+    partial.update().reorder(a.kw, a.kh, column, a.d, u, q).unroll(a.kw).unroll(a.kh);
     sum.fuse(segment, chunk, pieces);
     SumChunksInTwoLevels(a, sum, pieces);
   } else {
-    partial.update().reorder(a.kw, a.kh, a.rows.x, row, a.d, u).unroll(a.kw).unroll(a.kh);
+    partial.update().reorder(a.kw, a.kh, a.rows.x, a.d, u).unroll(a.kw).unroll(a.kh);
     SumChunksInTwoLevels(a, sum, chunk);
   }
 }
@@ -182,8 +192,9 @@ void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::
   // (A segment width chosen at run time cost the whole-row case 10-30%; hence two branches.)
   constexpr int kSegmentColumns = 32, kManyRows = 1024;
   ScheduleOutputZero(a);
-  const Halide::Expr total_rows = a.rows.y.extent() * a.rows.z.extent();
-  SweepInRegisters(a, a.filter_grad.update(0).specialize(total_rows <= kManyRows), kSegmentColumns);
+  const Halide::Expr total_rows = a.rows.y.extent(), columns = a.rows.x.extent();
+  SweepInRegisters(a, a.filter_grad.update(0).specialize(total_rows <= kManyRows && columns > kSegmentColumns),
+                   kSegmentColumns);
   SweepInRegisters(a, a.filter_grad.update(0), 0);
   if (a.format == DataFormat::kNCHW) CopyNchwChannelInnermost(a);
 }

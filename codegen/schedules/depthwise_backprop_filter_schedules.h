@@ -44,6 +44,12 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
 // levels. NCHW tensors are first copied channel-innermost, so that a warp's loads are coalesced.
 void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
+// The GPU schedules add their chunks' sums in this many interleaved groups. gpu_register_taps asks the
+// algorithm for flat rows that are a multiple of it (one row per chunk), so that no level of its sums has a
+// tail to test: Halide guards each load of a partial tail, and a guarded load is not issued before the
+// previous one has returned, which made each level one load latency per sum.
+inline constexpr int kGpuRowGroups = 32;
+
 // InvalidArgument for a GPU schedule on a CPU target or the reverse.
 absl::Status CheckScheduleFitsTarget(DepthwiseBackpropFilterSchedule schedule, Target target);
 

@@ -319,7 +319,9 @@ TEST_CASE("host kernels match the direct definition") { CheckAllLayoutsAndTypes(
 TEST_CASE("host-opencl kernels match the direct definition") { CheckAllLayoutsAndTypes(Target::kHostOpenCL, 25); }
 
 // Every GPU schedule on PoCL: random cases (mostly filters other than 3x3 and 5x5, the generic branches)
-// and SAME cases that reach the 3x3 and 5x5 register branches, strides and multipliers 1 and 2.
+// and SAME cases with 3x3 and 5x5 filters, strides and multipliers 1 and 2: small ones, which
+// gpu_register_taps sweeps a tap per thread, and large ones (at least 32768 rows x channels x segments)
+// that reach its register branches.
 TEST_CASE("host-opencl: every GPU schedule matches the direct definition") {
   for (const std::string schedule : {"gpu_row_chunks", "gpu_register_taps"}) {
     CheckTargetAgainstDefinition<float>(Target::kHostOpenCL, DataFormat::kNHWC, 20, 8, schedule);
@@ -332,18 +334,30 @@ TEST_CASE("host-opencl: every GPU schedule matches the direct definition") {
     for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
       for (int64_t k : {3, 5}) {
         for (int stride : {1, 2}) {
-          // Narrow and wide images (NCHW copies tiles of the plane or of each row), and in the 5x5 stride-1
-          // case more than 1024 rows, where gpu_register_taps sweeps whole rows instead of 32-column segments.
-          const bool wide = (k == 3) == (stride == 1);
-          const testing::RandomCase c = stride == 1 && k == 5 ? SameCase(format, k, 1, 1, 40, 30, 9, 8)
-                                        : wide                ? SameCase(format, k, stride, stride, 2, 5, 41, 36)
-                                                              : SameCase(format, k, stride, stride, 3, 13, 11, 40);
-          const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
-          const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
-          INFO(schedule << " " << DataFormatName(format) << " " << k << "x" << k << " stride " << stride);
-          absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, options);
-          REQUIRE(got.status().ToString() == "OK");
-          REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, *got) == "");
+          for (const bool large : {false, true}) {
+            // Narrow and wide images (NCHW copies tiles of the plane or of each row). gpu_register_taps sweeps
+            // 32-column segments of images wider than 32 columns with at most 1024 rows (the wide case), and
+            // whole rows otherwise: narrow images, and the 5x5 stride-1 case with more than 1024 rows.
+            struct Size {
+              int64_t n, h, w, c;
+            };
+            const Size five_by_five[] = {{40, 30, 9, 8}, {40, 30, 9, 32}};
+            const Size wide_image[] = {{2, 5, 41, 36}, {8, 40, 41, 144}};
+            const Size narrow_image[] = {{3, 13, 11, 40}, {12, 52, 11, 160}};
+            const bool wide = (k == 3) == (stride == 1);
+            const Size z = stride == 1 && k == 5 ? five_by_five[large]
+                           : wide                ? wide_image[large]
+                                                 : narrow_image[large];
+            const int64_t multiplier = stride == 1 && k == 5 ? 1 : stride;
+            const testing::RandomCase c = SameCase(format, k, stride, multiplier, z.n, z.h, z.w, z.c);
+            const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
+            const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
+            INFO(schedule << " " << DataFormatName(format) << " " << k << "x" << k << " stride " << stride
+                          << (large ? " large" : " small"));
+            absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, options);
+            REQUIRE(got.status().ToString() == "OK");
+            REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, *got) == "");
+          }
         }
       }
     }

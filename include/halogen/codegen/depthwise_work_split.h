@@ -14,7 +14,7 @@ namespace work_split {
 enum class RowSplit : int32_t {
   kCpuChunks,  // the CPU schedules: 16 chunks
   kGpuChunks,  // gpu_row_chunks: 256 chunks, each thread adding its tap over a chunk's rows in order
-  kGpuRows,    // gpu_register_taps: one row per chunk
+  kGpuRows,    // gpu_register_taps: one row per chunk (its kernels are built for it and ignore the argument)
 };
 
 // Rows (batch x output rows) per partial sum. A CPU has 16 chunks, each of at least 8 rows (or all of
@@ -22,7 +22,8 @@ enum class RowSplit : int32_t {
 // filter would read the input five times (14x14x672 at batch 1: 0.47 -> 0.37 ms). gpu_register_taps takes
 // one row per chunk: its threads need the parallelism, and the chunks' sums are added in two short levels.
 // On an H200 one row was the fastest of 1, 2, 4, 16 and 64 on 19 of bench/shapes.txt's 30 layer/layout
-// pairs and within 9% on the others; 256 chunks was up to 7.6x slower (112x112x32). gpu_row_chunks, whose
+// pairs and within 9% on the others (so its kernels now take one row per chunk by construction, which lets
+// its sums run with no tail tests); 256 chunks was up to 7.6x slower (112x112x32). gpu_row_chunks, whose
 // final sum is one chain over the chunks, keeps 256 (112x112x32: 0.26 ms; one row per chunk 1.40 ms).
 inline int32_t RowsPerChunk(RowSplit split, int64_t total_rows) {
   if (split == RowSplit::kGpuRows) return 1;
