@@ -146,7 +146,9 @@ void SweepInRegisters(DepthwiseBackpropFilterAlgorithm& a, Halide::Stage sum, in
     chunk_sums.gpu_blocks(d_block, taps, u).gpu_threads(d_thread);
   }
   // Inside a thread the channel, chunk and segment are fixed; only the taps remain (one of them in the
-  // generic case). (Four columns per step, to have more loads in flight, was 20-40% slower on an H200.)
+  // generic case). (Four columns per step, to have more loads in flight, was 20-40% slower on an H200; two
+  // or four with a stride-1 specialisation, on an H100, 5-15% faster on 112x112x32 and 9-40% slower on
+  // 56x56x144 and the 5x5 layers, for their registers.)
   partial.compute_at(chunk_sums, d_thread).unroll(a.kw).unroll(a.kh);
   if (segments) {
     partial.update().reorder(a.kw, a.kh, column, a.d, u, q).unroll(a.kw).unroll(a.kh);
@@ -185,11 +187,11 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
 }
 
 void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
-  // A GPU thread waits out about one load latency per column of its sweep. With few rows (a small batch),
-  // threads sweep segments of 32 columns: more threads, shorter sweeps (56x56x144 at batch 1: 0.049 -> 0.035
-  // ms on an H200, the 14x14 and 7x7 layers 5-10%). With many rows, they sweep whole rows: there are threads
+  // With few rows (a small batch), threads sweep segments of 32 columns: more threads, shorter sweeps
+  // (56x56x144 at batch 1: 0.049 -> 0.035 ms on an H200). With many rows, they sweep whole rows: there are threads
   // enough, and segments would only multiply the partial sums (112x112x32 at batch 32: 0.10 -> 0.15 ms).
-  // (A segment width chosen at run time cost the whole-row case 10-30%; hence two branches.)
+  // (A segment width chosen at run time cost the whole-row case 10-30%; hence two branches.) Images at most
+  // 32 columns wide have one segment per row, so they take the whole-row branch whatever their row count.
   constexpr int kSegmentColumns = 32, kManyRows = 1024;
   ScheduleOutputZero(a);
   const Halide::Expr total_rows = a.rows.y.extent(), columns = a.rows.x.extent();

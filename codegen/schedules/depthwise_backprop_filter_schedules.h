@@ -38,10 +38,12 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
 // chunk) summing its rows in order, then one thread per (channel, tap) adding the chunks in order.
 void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// Either layout on a GPU: as gpu_row_chunks, but one thread per (channel, chunk) holds all 3x3 or 5x5 taps
-// in registers, so each input and gradient element is loaded once per thread instead of once per tap; with
-// few rows, a thread takes 32-column segments of its rows. The chunks' sums are added in two register-held
-// levels. NCHW tensors are first copied channel-innermost, so that a warp's loads are coalesced.
+// Either layout on a GPU: as gpu_row_chunks, but one row per chunk (the algorithm's flat rows), and one
+// thread per (channel, row) holds all 3x3 or 5x5 taps in registers, so each input and gradient element is
+// loaded once per thread instead of once per tap; with few rows of wide images, a thread takes 32-column
+// segments of its row, and small work takes a thread per tap. The rows' sums are added in two
+// register-held levels. NCHW tensors are first copied channel-innermost, so that a warp's loads are
+// coalesced.
 void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // The GPU schedules add their chunks' sums in this many interleaved groups. gpu_register_taps asks the
