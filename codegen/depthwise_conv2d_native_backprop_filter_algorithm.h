@@ -42,9 +42,9 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Param<int32_t> stride{"stride"}, dilation_rows{"dilation_rows"}, dilation_cols{"dilation_cols"};
   Halide::Param<int32_t> pad_top{"pad_top"}, pad_left{"pad_left"}, multiplier{"multiplier"};
   // Rows (batch x output rows) per partial sum; chosen from the shape alone, never from the thread count,
-  // so results do not depend on how many threads run. The GPU schedule splits the fused (batch, row)
-  // loop by it; the NHWC CPU schedule takes it as whole images per chunk, or rows per band of one image
-  // when it is smaller than an image.
+  // so results do not depend on how many threads run. gpu_row_chunks splits the fused (batch, row) loop by
+  // it (gpu_register_taps takes one row per chunk of its flat rows and ignores it); the NHWC CPU schedule
+  // takes it as whole images per chunk, or rows per band of one image when it is smaller than an image.
   Halide::Param<int32_t> rows_per_chunk{"rows_per_chunk"};
   // The number of chunks, at least 1: it sizes the partial sums (a GPU runtime refuses zero-sized buffers).
   Halide::Param<int32_t> chunks{"chunks"};

@@ -188,10 +188,10 @@ void ScheduleGpuRowChunks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Tar
 
 void ScheduleGpuRegisterTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   // With few rows (a small batch), threads sweep segments of 32 columns: more threads, shorter sweeps
-  // (56x56x144 at batch 1: 0.049 -> 0.035 ms on an H200). With many rows, they sweep whole rows: there are threads
-  // enough, and segments would only multiply the partial sums (112x112x32 at batch 32: 0.10 -> 0.15 ms).
-  // (A segment width chosen at run time cost the whole-row case 10-30%; hence two branches.) Images at most
-  // 32 columns wide have one segment per row, so they take the whole-row branch whatever their row count.
+  // (56x56x144 at batch 1: 0.049 -> 0.035 ms on an H200). With many rows, they sweep whole rows: there are
+  // threads enough, and segments would only multiply the partial sums (112x112x32 at batch 32: 0.10 -> 0.15
+  // ms). (A segment width chosen at run time cost the whole-row case 10-30%; hence two branches.) Images at
+  // most 32 columns wide have one segment per row, so they take the whole-row branch whatever their rows.
   constexpr int kSegmentColumns = 32, kManyRows = 1024;
   ScheduleOutputZero(a);
   const Halide::Expr total_rows = a.rows.y.extent(), columns = a.rows.x.extent();
