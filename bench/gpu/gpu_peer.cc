@@ -9,7 +9,9 @@
 // One JSON record per (shape, layout, implementation) on stdout; progress on stderr. `halogen-cuda` is the
 // default schedule with the default rows per chunk (depthwise_work_split.h), `halogen-cuda-sweep` every
 // (schedule, rows per chunk) tried, `cudnn` cuDNN's fastest algorithm in true float32 (FMA math, no TF32),
-// each algorithm that runs timed here.
+// each algorithm that runs timed here. The progress log also breaks one cold call of the default schedule
+// down into its kernels, each timed by CUDA events.
+#include <cuda.h>
 #include <cuda_runtime.h>
 #include <dlfcn.h>
 #include <cudnn.h>
@@ -59,6 +61,54 @@ int AcquirePrimaryContext(void*, void** context, bool) {
 }
 int ReleaseNothing(void*) { return 0; }
 
+// Per-kernel times. Halide's CUDA runtime finds the driver's functions through halide_cuda_get_symbol,
+// which this program replaces so that, while `g_kernel_times.recording`, each kernel launch is bracketed by
+// CUDA events on its stream.
+struct KernelLaunch {
+  CUfunction function;
+  cudaEvent_t start, stop;
+};
+struct KernelTimes {
+  bool recording = false;
+  std::vector<KernelLaunch> launches;
+  CUresult (*launch)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream,
+                     void**, void**) = nullptr;
+  CUresult (*function_name)(const char**, CUfunction) = nullptr;  // CUDA 12.3 and later
+};
+KernelTimes g_kernel_times;
+
+CUresult LaunchTimed(CUfunction f, unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned block_x,
+                     unsigned block_y, unsigned block_z, unsigned shared_bytes, CUstream stream, void** params,
+                     void** extra) {
+  if (!g_kernel_times.recording) {
+    return g_kernel_times.launch(f, grid_x, grid_y, grid_z, block_x, block_y, block_z, shared_bytes, stream, params,
+                                 extra);
+  }
+  KernelLaunch k{f, nullptr, nullptr};
+  cudaEventCreate(&k.start);
+  cudaEventCreate(&k.stop);
+  cudaEventRecord(k.start, reinterpret_cast<cudaStream_t>(stream));
+  const CUresult result = g_kernel_times.launch(f, grid_x, grid_y, grid_z, block_x, block_y, block_z, shared_bytes,
+                                                stream, params, extra);
+  cudaEventRecord(k.stop, reinterpret_cast<cudaStream_t>(stream));
+  g_kernel_times.launches.push_back(k);
+  return result;
+}
+
+}  // namespace
+
+extern "C" void* halide_cuda_get_symbol(void*, const char* name) {
+  static void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+  void* symbol = driver ? dlsym(driver, name) : nullptr;
+  if (symbol != nullptr && std::string(name) == "cuLaunchKernel") {
+    g_kernel_times.launch = reinterpret_cast<decltype(g_kernel_times.launch)>(symbol);
+    return reinterpret_cast<void*>(&LaunchTimed);
+  }
+  return symbol;
+}
+
+namespace {
+
 bool CudaOk(cudaError_t e, const std::string& what) {
   if (e == cudaSuccess) return true;
   std::fprintf(stderr, "error: %s: %s\n", what.c_str(), cudaGetErrorString(e));
@@ -81,6 +131,26 @@ struct DeviceBuffer {
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Prints each kernel that `call` launches, with its time, after flushing the L2 as the cold timings do.
+void PrintKernelTimes(const std::function<void()>& call, const DeviceBuffer& flush) {
+  cudaMemsetAsync(flush.ptr, 0x5a, flush.bytes, 0);
+  g_kernel_times.launches.clear();
+  g_kernel_times.recording = true;
+  call();
+  g_kernel_times.recording = false;
+  cudaDeviceSynchronize();
+  for (const KernelLaunch& k : g_kernel_times.launches) {
+    float ms = 0;
+    cudaEventElapsedTime(&ms, k.start, k.stop);
+    const char* name = "?";
+    if (g_kernel_times.function_name != nullptr) g_kernel_times.function_name(&name, k.function);
+    std::fprintf(stderr, "[gpu]     kernel %8.4f ms  %s\n", ms, name);
+    cudaEventDestroy(k.start);
+    cudaEventDestroy(k.stop);
+  }
+  g_kernel_times.launches.clear();
 }
 
 // Medians of `runs` CUDA-event timings of `launch` on the default stream, cold and hot.
@@ -251,6 +321,11 @@ double RunHalogen(const Context& ctx, const BenchShape& s, const std::string& la
       const double call_us =
           std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - begin).count() / calls;
       cudaDeviceSynchronize();
+      const bool is_default = rows == default_rows && std::string(kernel.schedule) == kDefaultSchedule;
+      if (is_default && status == 0) {
+        std::fprintf(stderr, "[gpu]   %s, one cold call:\n", kernel.schedule);
+        PrintKernelTimes(launch, *ctx.flush);
+      }
       for (halide_buffer_t* b : {&args.input, &args.out_backprop, &args.filter_grad}) {
         halide_cuda_detach_device_ptr(nullptr, b);
       }
@@ -262,7 +337,6 @@ double RunHalogen(const Context& ctx, const BenchShape& s, const std::string& la
       std::snprintf(note, sizeof note, "%s, rows_per_chunk %d, %d chunks, launch %.1f us", kernel.schedule, rows,
                     args.chunks, call_us);
       r.note = note;
-      const bool is_default = rows == default_rows && std::string(kernel.schedule) == kDefaultSchedule;
       r.impl = "halogen-cuda-sweep";
       Emit(ctx, r, error);
       if (is_default) {
@@ -274,6 +348,7 @@ double RunHalogen(const Context& ctx, const BenchShape& s, const std::string& la
                    kernel.schedule, rows, r.timing.median_cold_ms, r.timing.median_hot_ms,
                    100 * s.bytes() / (r.timing.median_cold_ms * 1e6) / ctx.roofline.bandwidth_gbs, error,
                    error > 1e-4 ? "  MISMATCH" : "");
+
     }
   }
   return default_ms;
@@ -414,6 +489,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: cannot reach the CUDA driver's current context\n");
     return 2;
   }
+  g_kernel_times.function_name =
+      reinterpret_cast<decltype(g_kernel_times.function_name)>(dlsym(driver, "cuFuncGetName"));
   halide_set_cuda_acquire_context(AcquirePrimaryContext);
   halide_set_cuda_release_context(ReleaseNothing);
   halide_reuse_device_allocations(nullptr, true);  // the partial sums' buffers, once per shape
