@@ -342,19 +342,20 @@ TEST_CASE("host-opencl: every GPU schedule matches the direct definition") {
     SessionOptions options;
     options.target = Target::kHostOpenCL;
     options.schedule = schedule;
+    // Narrow and wide images (NCHW copies tiles of the plane or of each row), each small and large.
+    // gpu_register_taps sweeps 32-column segments of images wider than 32 columns with at most 1024 rows
+    // (the wide case), and whole rows otherwise: narrow images, and the 5x5 stride-1 case with more than
+    // 1024 rows.
+    struct Size {
+      int64_t n, h, w, c;
+    };
+    const Size five_by_five[] = {{40, 30, 9, 8}, {40, 30, 9, 32}};
+    const Size wide_image[] = {{2, 5, 41, 36}, {8, 40, 41, 144}};
+    const Size narrow_image[] = {{3, 13, 11, 40}, {12, 52, 11, 160}};
     for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
       for (int64_t k : {3, 5}) {
         for (int stride : {1, 2}) {
           for (const bool large : {false, true}) {
-            // Narrow and wide images (NCHW copies tiles of the plane or of each row). gpu_register_taps sweeps
-            // 32-column segments of images wider than 32 columns with at most 1024 rows (the wide case), and
-            // whole rows otherwise: narrow images, and the 5x5 stride-1 case with more than 1024 rows.
-            struct Size {
-              int64_t n, h, w, c;
-            };
-            const Size five_by_five[] = {{40, 30, 9, 8}, {40, 30, 9, 32}};
-            const Size wide_image[] = {{2, 5, 41, 36}, {8, 40, 41, 144}};
-            const Size narrow_image[] = {{3, 13, 11, 40}, {12, 52, 11, 160}};
             const bool wide = (k == 3) == (stride == 1);
             const Size z = stride == 1 && k == 5 ? five_by_five[large]
                            : wide                ? wide_image[large]
