@@ -38,7 +38,9 @@ struct Timing {
   double median_hot_ms = 0;   // back to back
 };
 
-// Runs `body` warmup times, then `runs` timed runs cold and `runs` hot; medians in milliseconds.
+// Runs `body` warmup times, then `runs` timed runs cold and `runs` hot; medians in milliseconds. The hot
+// runs follow at least `warmup` untimed calls and 20 ms of them (at most 1000 calls), once the caches hold
+// what the cold runs' evictions left out.
 Timing TimeRuns(const std::function<void()>& body, int runs, int warmup = 2);
 
 // The machine, measured now with `threads` threads: FMA peak (GFLOP/s, float32) and streaming-read
