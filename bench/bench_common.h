@@ -39,8 +39,8 @@ struct Timing {
 };
 
 // Runs `body` warmup times, then `runs` timed runs cold and `runs` hot; medians in milliseconds. The hot
-// runs follow at least `warmup` untimed calls and 20 ms of them (at most 1000 calls), once the caches hold
-// what the cold runs' evictions left out.
+// runs follow at least `warmup` untimed calls and 20 ms of them (at most 1000 calls): right after the cold
+// runs, back-to-back calls take about ten calls to reach their steady time.
 Timing TimeRuns(const std::function<void()>& body, int runs, int warmup = 2);
 
 // The machine, measured now with `threads` threads: FMA peak (GFLOP/s, float32) and streaming-read
