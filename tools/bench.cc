@@ -163,6 +163,16 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
     rooflines[threads] = bench::MeasureRoofline(threads);
     err << "[bench]   peak " << Fixed(rooflines[threads].peak_gflops, 1) << " GFLOP/s, read bandwidth "
         << Fixed(rooflines[threads].bandwidth_gbs, 1) << " GB/s\n";
+    // On a shared host a core can be taken away for a whole run: its FMA peak then stays near the smaller
+    // thread count's, and every figure at this count is suspect.
+    const auto& [fewest, fewest_roofline] = *rooflines.begin();
+    const double expected = fewest_roofline.peak_gflops * threads / fewest;
+    if (fewest < threads && rooflines[threads].peak_gflops < 0.75 * expected) {
+      err << "[bench] warning: " << threads << " threads reached " << Fixed(rooflines[threads].peak_gflops, 1)
+          << " GFLOP/s against " << Fixed(expected, 1) << " expected from " << fewest
+          << " thread(s): something else is using the cores; this run's " << threads
+          << "-thread figures are not reliable\n";
+    }
     for (const BenchShape& s : *shapes) {
       for (const std::string& layout : layouts) {
         for (const auto& [impl, target, n] : {std::tuple{"halogen", Target::kHost, runs},
