@@ -136,7 +136,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
                              (!nhwc || a.out_backprop.dim(0).extent() % variants.padded_vector == 0) &&
                              !a.use_plane_sums)
                           : Halide::cast<bool>(false);
-  const Expr other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
+  a.use_other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
+  const Expr& other_sums = a.use_other_sums;
   const Expr image_rows = batch * out_rows;
   a.flat_rows = variants.flat_rows_multiple > 0;
   if (a.flat_rows) {

@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 31;
+inline constexpr int kDepthwiseBackpropFilterRevision = 32;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -61,6 +61,9 @@ struct DepthwiseBackpropFilterAlgorithm {
   // (ow, oh, n): every output position; with `flat_rows`, (ow, r): r is n * OH + oh, run up to a multiple of
   // the variant's flat_rows_multiple, and the rows past the last are masked out.
   Halide::RDom rows;
+  // Whether a shape takes one of the other updates below (plane, strided plane, phase or padded-image sums)
+  // instead of update 0, whose reduction is then empty.
+  Halide::Expr use_other_sums;
   bool flat_rows = false;
   Halide::Func filter_grad;  // (d, kw, kh); update 0 sums over `rows`
 

@@ -84,8 +84,22 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
   const int lanes = target.natural_vector_size(a.input.type());
   Var d_outer("d_outer"), d_inner("d_inner"), image("image");
 
-  // One parallel task per vector of output channels, over every image in order.
-  dw.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner).parallel(d_outer);
+  // One parallel task per vector of output channels, over every image in order. Zeroing the result runs on
+  // the calling thread: as a parallel loop over channels inside the taps' loops it handed nine (3x3) or 25
+  // (5x5) loops per call to the thread pool, each waited for (see SumPerChunk in the NHWC schedule).
+  dw.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner);
+  // Every update is a parallel loop over blocks of channels, but a shape takes only one of them: the others
+  // have no images, and their empty branch below is a serial loop, since an empty parallel loop over the
+  // channels still costs its hand-over to the thread pool. Declared first, so that it is tested first.
+  const auto serial_when_empty = [&](int update, const Expr& empty, const Halide::RVar& images) {
+    dw.update(update).specialize(empty).reorder(a.d, a.kw, a.kh, images);
+  };
+  serial_when_empty(0, a.use_other_sums, r.z);
+  if (a.has_padded_sums) serial_when_empty(a.padded_sums_update, !a.use_padded_sums, a.padded_rows.z);
+  if (a.has_plane_sums) {
+    serial_when_empty(a.plane_sums_update, !a.use_plane_sums, a.plane_positions.y);
+    serial_when_empty(a.plane_sums_update + 1, !a.use_strided_plane_sums, a.strided_plane_positions.z);
+  }
   // `order`: the stage's loops inside the block, innermost first.
   const auto per_block = [&](Halide::Stage stage, std::vector<Halide::VarOrRVar> order) {
     order.push_back(d_outer);
