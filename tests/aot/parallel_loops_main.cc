@@ -1,0 +1,101 @@
+// Each call of a CPU kernel hands the thread pool one parallel loop with work in it, in both layouts: a
+// parallel loop costs a call its hand-over and a wait for its slowest task, which at batch 1 had been most
+// of the call. Counted through the runtime's custom do_par_for hook; every result is also checked against
+// a float64 sum, so that the count is of kernels that compute the right thing.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "HalideRuntime.h"
+#include "dw_nchw_halogen.h"
+#include "dw_nhwc_halogen.h"
+
+namespace {
+
+int loops_with_work = 0;
+
+int CountingDoParFor(void* user_context, halide_task_t task, int min, int size, uint8_t* closure) {
+  if (size > 0) ++loops_with_work;
+  return halide_default_do_par_for(user_context, task, min, size, closure);
+}
+
+struct Case {
+  const char* name;
+  int batch, rows, channels, taps, stride;
+};
+
+// dW[kh][kw][c] in float64, from NHWC tensors (SAME padding).
+std::vector<double> Reference(const Case& k, int out_rows, int pad, const std::vector<float>& x,
+                              const std::vector<float>& dy) {
+  const int c_count = k.channels, rows = k.rows;
+  std::vector<double> dw(k.taps * k.taps * c_count, 0.0);
+  for (int n = 0; n < k.batch; ++n)
+    for (int oh = 0; oh < out_rows; ++oh)
+      for (int ow = 0; ow < out_rows; ++ow)
+        for (int kh = 0; kh < k.taps; ++kh)
+          for (int kw = 0; kw < k.taps; ++kw) {
+            const int ih = oh * k.stride + kh - pad, iw = ow * k.stride + kw - pad;
+            if (ih < 0 || ih >= rows || iw < 0 || iw >= rows) continue;
+            for (int c = 0; c < c_count; ++c) {
+              dw[(kh * k.taps + kw) * c_count + c] +=
+                  double(x[((size_t(n) * rows + ih) * rows + iw) * c_count + c]) *
+                  double(dy[((size_t(n) * out_rows + oh) * out_rows + ow) * c_count + c]);
+            }
+          }
+  return dw;
+}
+
+// The NCHW copy of an NHWC tensor.
+std::vector<float> ToNchw(const std::vector<float>& nhwc, int batch, int rows, int channels) {
+  std::vector<float> nchw(nhwc.size());
+  for (int n = 0; n < batch; ++n)
+    for (int h = 0; h < rows; ++h)
+      for (int w = 0; w < rows; ++w)
+        for (int c = 0; c < channels; ++c)
+          nchw[((size_t(n) * channels + c) * rows + h) * rows + w] = nhwc[((size_t(n) * rows + h) * rows + w) * channels + c];
+  return nchw;
+}
+
+}  // namespace
+
+int main() {
+  halide_set_num_threads(2);
+  halide_set_custom_do_par_for(CountingDoParFor);
+  // Shapes that take each update of each layout: NHWC's register sweep (small tensors), column-phase sums
+  // (stride 2), padded-image sums (5x5) and L1 sweep (tensors over 4 MiB); NCHW's plane sums (small planes),
+  // strided plane sums (stride 2) and channel-block sweep (large planes).
+  const Case cases[] = {{"3x3 stride 1", 1, 14, 64, 3, 1},         {"3x3 stride 2", 1, 28, 48, 3, 2},
+                        {"5x5 stride 1", 1, 14, 32, 5, 1},         {"3x3 stride 1, 40x40", 1, 40, 16, 3, 1},
+                        {"3x3 stride 1, batch 4", 4, 56, 48, 3, 1}};
+  int failures = 0;
+  for (const Case& k : cases) {
+    const int out_rows = (k.rows + k.stride - 1) / k.stride;
+    const int pad = std::max((out_rows - 1) * k.stride + k.taps - k.rows, 0) / 2;
+    std::vector<float> x(size_t(k.batch) * k.rows * k.rows * k.channels);
+    std::vector<float> dy(size_t(k.batch) * out_rows * out_rows * k.channels);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 1000) / 1000.0f - 0.5f;
+    for (size_t i = 0; i < dy.size(); ++i) dy[i] = float((i * 104729) % 1000) / 1000.0f - 0.5f;
+    const std::vector<double> expected = Reference(k, out_rows, pad, x, dy);
+    const double reduction = double(k.batch) * out_rows * out_rows;
+    for (bool nhwc : {true, false}) {
+      halogen::DepthwiseShape s{k.batch, k.rows,     k.rows,   k.channels, 1,   k.taps, k.taps, out_rows,
+                                out_rows, k.stride, 1,        1,          pad, pad,    nhwc};
+      std::vector<float> dw(expected.size());
+      loops_with_work = 0;
+      const int error = nhwc ? halogen_aot::dw_nhwc_run(x.data(), dy.data(), dw.data(), s)
+                             : halogen_aot::dw_nchw_run(ToNchw(x, k.batch, k.rows, k.channels).data(),
+                                                        ToNchw(dy, k.batch, out_rows, k.channels).data(), dw.data(), s);
+      double worst = 0;
+      for (size_t i = 0; i < dw.size(); ++i) worst = std::fmax(worst, std::fabs(dw[i] - expected[i]));
+      // SPEC's float32 bound for a sum of `reduction` products of values under 0.5 in magnitude.
+      const double bound = 1e-5 * std::sqrt(reduction) * reduction * 0.25 + 1e-6;
+      const bool ok = error == 0 && worst <= bound && loops_with_work == 1;
+      std::printf("%-24s %s: %d parallel loop(s) with work, max error %.3g (bound %.3g)%s\n", k.name,
+                  nhwc ? "NHWC" : "NCHW", loops_with_work, worst, bound, ok ? "" : "  FAIL");
+      if (!ok) ++failures;
+    }
+  }
+  std::printf(failures == 0 ? "parallel loops: OK\n" : "parallel loops: %d failure(s)\n", failures);
+  return failures == 0 ? 0 : 1;
+}
