@@ -82,9 +82,28 @@ def gpu_section(path):
     return lines
 
 
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else max(glob.glob(os.path.join(ROOT, "bench", "results", "bench-*.json")))
-    records = json.load(open(path))
+    if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
+        print(__doc__.strip())
+        return
+    if len(sys.argv) > 2:
+        fail("bench_report.py takes at most one result file (see --help)")
+    if len(sys.argv) > 1:
+        path = sys.argv[1]
+    else:
+        results = glob.glob(os.path.join(ROOT, "bench", "results", "bench-*.json"))
+        if not results:
+            fail("no bench/results/bench-*.json; run `halogen bench` first")
+        path = max(results)
+    try:
+        records = json.load(open(path))
+    except (OSError, ValueError) as e:
+        fail(f"cannot read {path}: {e}")
     by_key = defaultdict(dict)  # (threads, name, layout) -> impl -> record
     machine = {}
     for r in records:
