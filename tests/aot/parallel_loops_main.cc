@@ -53,7 +53,8 @@ std::vector<float> ToNchw(const std::vector<float>& nhwc, int batch, int rows, i
     for (int h = 0; h < rows; ++h)
       for (int w = 0; w < rows; ++w)
         for (int c = 0; c < channels; ++c)
-          nchw[((size_t(n) * channels + c) * rows + h) * rows + w] = nhwc[((size_t(n) * rows + h) * rows + w) * channels + c];
+          nchw[((size_t(n) * channels + c) * rows + h) * rows + w] =
+              nhwc[((size_t(n) * rows + h) * rows + w) * channels + c];
   return nchw;
 }
 
