@@ -1,13 +1,15 @@
 // Each call of a CPU kernel hands the thread pool one parallel loop with work in it, in both layouts: a
 // parallel loop costs a call its hand-over and a wait for its slowest task, which at batch 1 had been most
 // of the call. Counted through the runtime's custom do_par_for hook; every result is also checked against
-// a float64 sum, so that the count is of kernels that compute the right thing.
+// the float64 definition (examples/embed_aot/depthwise_definition.h), so that the count is of kernels
+// that compute the right thing.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
 
 #include "HalideRuntime.h"
+#include "depthwise_definition.h"
 #include "dw_nchw_halogen.h"
 #include "dw_nhwc_halogen.h"
 
@@ -25,39 +27,6 @@ struct Case {
   int batch, rows, channels, taps, stride;
 };
 
-// dW[kh][kw][c] in float64, from NHWC tensors (SAME padding).
-std::vector<double> Reference(const Case& k, int out_rows, int pad, const std::vector<float>& x,
-                              const std::vector<float>& dy) {
-  const int c_count = k.channels, rows = k.rows;
-  std::vector<double> dw(k.taps * k.taps * c_count, 0.0);
-  for (int n = 0; n < k.batch; ++n)
-    for (int oh = 0; oh < out_rows; ++oh)
-      for (int ow = 0; ow < out_rows; ++ow)
-        for (int kh = 0; kh < k.taps; ++kh)
-          for (int kw = 0; kw < k.taps; ++kw) {
-            const int ih = oh * k.stride + kh - pad, iw = ow * k.stride + kw - pad;
-            if (ih < 0 || ih >= rows || iw < 0 || iw >= rows) continue;
-            for (int c = 0; c < c_count; ++c) {
-              dw[(kh * k.taps + kw) * c_count + c] +=
-                  double(x[((size_t(n) * rows + ih) * rows + iw) * c_count + c]) *
-                  double(dy[((size_t(n) * out_rows + oh) * out_rows + ow) * c_count + c]);
-            }
-          }
-  return dw;
-}
-
-// The NCHW copy of an NHWC tensor.
-std::vector<float> ToNchw(const std::vector<float>& nhwc, int batch, int rows, int channels) {
-  std::vector<float> nchw(nhwc.size());
-  for (int n = 0; n < batch; ++n)
-    for (int h = 0; h < rows; ++h)
-      for (int w = 0; w < rows; ++w)
-        for (int c = 0; c < channels; ++c)
-          nchw[((size_t(n) * channels + c) * rows + h) * rows + w] =
-              nhwc[((size_t(n) * rows + h) * rows + w) * channels + c];
-  return nchw;
-}
-
 }  // namespace
 
 int main() {
@@ -73,20 +42,19 @@ int main() {
   for (const Case& k : cases) {
     const int out_rows = (k.rows + k.stride - 1) / k.stride;
     const int pad = std::max((out_rows - 1) * k.stride + k.taps - k.rows, 0) / 2;
-    std::vector<float> x(size_t(k.batch) * k.rows * k.rows * k.channels);
-    std::vector<float> dy(size_t(k.batch) * out_rows * out_rows * k.channels);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 1000) / 1000.0f - 0.5f;
-    for (size_t i = 0; i < dy.size(); ++i) dy[i] = float((i * 104729) % 1000) / 1000.0f - 0.5f;
-    const std::vector<double> expected = Reference(k, out_rows, pad, x, dy);
     const double reduction = double(k.batch) * out_rows * out_rows;
     for (bool nhwc : {true, false}) {
-      halogen::DepthwiseShape s{k.batch, k.rows,     k.rows,   k.channels, 1,   k.taps, k.taps, out_rows,
-                                out_rows, k.stride, 1,        1,          pad, pad,    nhwc};
+      const halogen::DepthwiseShape s{k.batch, k.rows,   k.rows, k.channels, 1,   k.taps, k.taps, out_rows,
+                                      out_rows, k.stride, 1,      1,          pad, pad,    nhwc};
+      std::vector<float> x(size_t(k.batch) * k.rows * k.rows * k.channels);
+      std::vector<float> dy(size_t(k.batch) * out_rows * out_rows * k.channels);
+      for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 1000) / 1000.0f - 0.5f;
+      for (size_t i = 0; i < dy.size(); ++i) dy[i] = float((i * 104729) % 1000) / 1000.0f - 0.5f;
+      const std::vector<double> expected = Definition(s, x, dy);
       std::vector<float> dw(expected.size());
       loops_with_work = 0;
       const int error = nhwc ? halogen_aot::dw_nhwc_run(x.data(), dy.data(), dw.data(), s)
-                             : halogen_aot::dw_nchw_run(ToNchw(x, k.batch, k.rows, k.channels).data(),
-                                                        ToNchw(dy, k.batch, out_rows, k.channels).data(), dw.data(), s);
+                             : halogen_aot::dw_nchw_run(x.data(), dy.data(), dw.data(), s);
       double worst = 0;
       for (size_t i = 0; i < dw.size(); ++i) worst = std::fmax(worst, std::fabs(dw[i] - expected[i]));
       // SPEC's float32 bound for a sum of `reduction` products of values under 0.5 in magnitude.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds both layouts' CPU kernels ahead of time and runs tests/aot/parallel_loops_main.cc against them:
-# one parallel loop with work per call, and results within SPEC's bound of a float64 sum.
+# one parallel loop with work per call, and results within SPEC's bound of the float64 definition.
 set -euo pipefail
 halogen="$1"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -9,6 +9,6 @@ trap 'rm -rf "$work"' EXIT
 "$halogen" aot kernel --name dw_nhwc --layout NHWC --out "$work" >/dev/null
 "$halogen" aot kernel --name dw_nchw --layout NCHW --out "$work" >/dev/null
 "$halogen" aot runtime --out "$work" >/dev/null
-c++ -std=c++17 -O2 -I"$work" -I"$work/include" "$root/tests/aot/parallel_loops_main.cc" "$work/dw_nhwc.a" \
+c++ -std=c++17 -O2 -I"$work" -I"$work/include" -I"$root/examples/embed_aot" "$root/tests/aot/parallel_loops_main.cc" "$work/dw_nhwc.a" \
   "$work/dw_nchw.a" "$work/halogen_runtime.a" -lpthread -ldl -o "$work/parallel_loops"
 "$work/parallel_loops"
