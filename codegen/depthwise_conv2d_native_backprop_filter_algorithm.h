@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 33;
+inline constexpr int kDepthwiseBackpropFilterRevision = 34;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -98,6 +98,11 @@ struct DepthwiseBackpropFilterAlgorithm {
   // 28x28x192 (14 rows of 16) 1.6-1.9 against 1.9-2.4, but 56x56x144 (28 rows of 32) 3.9 against 3.6.
   static constexpr int kMaxStridedPlanePositions = 512;
   Halide::RDom strided_plane_positions;  // (ow, oh, n), ow rounded up to whole vectors
+  // Rows of more than one vector mask their taps by a row mask and `strided_column_mask` (ow, kw), all
+  // ones where the output column is real and its tap inside the row; a schedule specialises the update on
+  // `strided_wide_rows` so that each kind of row has one mask.
+  Halide::Func strided_column_mask;
+  Halide::Expr strided_wide_rows;
 
   // With column-phase sums (NHWC only), update 1 sums over `phase_rows` instead of update 0 whenever
   // `use_phase_sums` holds (stride 2, undilated, multiplier 1, three filter columns, left padding 0 or 1,

@@ -60,6 +60,8 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
       if (taps == 3) update.unroll(a.kh);
     }
     update.vectorize(lane);
+    // Stride 2: one branch per kind of mask (see strided_wide_rows), each with the schedule above.
+    if (!rows.empty()) update.specialize(a.strided_wide_rows);
   };
   const Halide::RDom& plane = a.plane_positions;            // (p, n)
   const Halide::RDom& strided = a.strided_plane_positions;  // (ow, oh, n)
@@ -80,6 +82,11 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
       .bound_storage(m[0], a.kMaxMultiplierPlanePositions + kMaskRowPadding)
       .bound_storage(m[1], a.kMaxPlaneTaps)
       .vectorize(m[0], lanes);
+  const std::vector<Var> c = a.strided_column_mask.args();  // (ow, kw)
+  a.strided_column_mask.compute_root()
+      .bound_storage(c[0], a.kMaxStridedPlanePositions + kMaskRowPadding)
+      .bound_storage(c[1], a.kMaxPlaneTaps)
+      .vectorize(c[0], lanes);
 }
 
 }  // namespace

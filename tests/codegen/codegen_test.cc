@@ -196,6 +196,8 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
   // the row (left padding 0 and 1).
   cases.push_back(SameCase(DataFormat::kNHWC, 3, 2, 1, 2, 10, 10, 16));
   cases.push_back(ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 16, {1, 1, 1, 0}));
+  // NCHW stride 2 on rows of more than one vector masks each tap by its row and its column, not the table.
+  for (int64_t k : {3, 5}) cases.push_back(SameCase(DataFormat::kNCHW, k, 2, 1, 2, 9, 20, 16));
   // 5x5 stride 1 takes the padded-image sums (in NCHW only on planes too large for the plane sums): their
   // padded taps next to an Inf gradient turn into NaN until the call is run again with masks.
   for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
@@ -271,8 +273,9 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {1, 1, 1, 2, 7, 9, 16},    {2, 1, 1, 1, 6, 5, 9},    {3, 1, 1, 1, 32, 32, 8},  {3, 1, 1, 1, 32, 33, 8},
       {5, 1, 1, 1, 19, 19, 8},   {5, 1, 1, 1, 19, 20, 8},
       // NCHW stride-2 plane sums (output rows rounded up to whole vectors, at most 512 positions): the
-      // largest either side of the limit (16 rows of 32, 17 rows of 32).
-      {3, 2, 1, 1, 32, 63, 9},   {3, 2, 1, 1, 34, 63, 9},
+      // largest either side of the limit (16 rows of 32, 17 rows of 32); 5x5 on rows of two vectors (masked
+      // by row and column) and of one (masked from the table).
+      {3, 2, 1, 1, 32, 63, 9},   {3, 2, 1, 1, 34, 63, 9},   {5, 2, 1, 2, 20, 30, 8},  {5, 2, 1, 2, 11, 9, 8},
       // Multiplier 2 takes plane sums up to 4096 positions (3x3 only): either side of that limit.
       {3, 1, 2, 1, 64, 64, 2},   {3, 1, 2, 1, 64, 65, 2},   {5, 1, 2, 1, 40, 40, 2},
       // NHWC column-phase sums (stride 2, even widths): whole vectors, a depth that is not (13), many
