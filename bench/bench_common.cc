@@ -290,7 +290,40 @@ std::string ToJson(const Record& r) {
                       ", \"stride\": ", s.stride, ", \"padding\": \"", s.padding, "\"}, \"layout\": \"", r.layout,
                       "\", \"threads\": ", r.threads, ", \"impl\": \"", r.impl,
                       "\", \"median_ms\": ", r.timing.median_cold_ms, ", \"median_hot_ms\": ",
-                      r.timing.median_hot_ms, ", \"gflops\": ", gflops, ", \"note\": \"", r.note, "\"}");
+                      r.timing.median_hot_ms, ", \"gflops\": ", gflops, ", \"rounds\": ", r.rounds,
+                      ", \"note\": \"", r.note, "\"}");
+}
+
+std::vector<Record> MergeRounds(const std::vector<Record>& records) {
+  std::vector<Record> merged;
+  std::vector<std::vector<Timing>> timings;  // per merged record, every round's
+  for (const Record& r : records) {
+    const auto same = [&](const Record& m) {
+      return m.shape.name == r.shape.name && m.layout == r.layout && m.threads == r.threads && m.impl == r.impl;
+    };
+    const auto it = std::find_if(merged.begin(), merged.end(), same);
+    if (it == merged.end()) {
+      merged.push_back(r);
+      timings.push_back({r.timing});
+    } else {
+      timings[it - merged.begin()].push_back(r.timing);
+    }
+  }
+  const auto median = [](std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  };
+  for (size_t i = 0; i < merged.size(); ++i) {
+    std::vector<double> cold, hot;
+    for (const Timing& t : timings[i]) {
+      cold.push_back(t.median_cold_ms);
+      hot.push_back(t.median_hot_ms);
+    }
+    merged[i].timing = {median(cold), median(hot)};
+    merged[i].rounds = static_cast<int>(timings[i].size());
+  }
+  return merged;
 }
 
 absl::StatusOr<Record> FromJson(const std::string& line) {

@@ -60,8 +60,15 @@ struct Record {
   std::string impl;
   Timing timing;
   std::string note;  // e.g. the oneDNN kernel name
+  int rounds = 1;    // how many rounds' medians `timing` is the median of (see MergeRounds)
 };
 std::string ToJson(const Record& record);
+
+// One record per shape, layout, thread count and implementation, in the order first seen, whose cold and hot
+// times are the medians of that implementation's records (one per round; the mean of the middle two for
+// an even count). On a host whose speed drifts over minutes, rounds that alternate the implementations
+// keep one slow spell from landing on a single implementation.
+std::vector<Record> MergeRounds(const std::vector<Record>& records);
 absl::StatusOr<Record> FromJson(const std::string& line);
 
 // "--flag value" arguments shared by the peers: --shapes FILE --threads N --runs R.

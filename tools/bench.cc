@@ -32,12 +32,15 @@ using bench::Record;
 
 constexpr char kUsage[] = R"(usage: halogen bench [--shapes FILE] [--threads 1,2] [--runs 10] [--layouts NHWC,NCHW]
                      [--impls halogen,reference,onednn,onednn-2.6,tensorflow,tensorflow-eigen]
-                     [--reference_runs 3] [--out DIR] [--schedule NAME]
+                     [--reference_runs 3] [--rounds 1] [--out DIR] [--schedule NAME]
 
 Times DepthwiseConv2dNativeBackpropFilter (float32) per shape, layout and thread count: halogen, the
 reference kernel and the peers, each cold (a buffer larger than the last-level cache written before each
 run) and hot (back to back), medians after warm-up. Peak FLOP/s and read bandwidth are measured in the
 same run; the roofline is min(peak, bandwidth * FLOP/byte) with bytes = 4 * (|X| + |dY| + |dW|).
+With --rounds R every implementation is timed R times, the rounds alternating them, and each figure is
+the median of its R medians: on a host whose speed drifts over minutes, one slow spell then cannot land on
+a single implementation.
 Prints a table and writes DIR/bench-<time>.json (default DIR: bench/results in the source tree).
 Shape file lines: name n h w c m fh fw stride padding.
 Peers that are not built or installed are reported as skipped.
@@ -116,7 +119,7 @@ std::string Fixed(double v, int digits) {
 
 int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   absl::StatusOr<Flags> flags =
-      Flags::Parse(args, {"shapes", "threads", "runs", "layouts", "impls", "reference_runs", "out", "schedule"});
+      Flags::Parse(args, {"shapes", "threads", "runs", "layouts", "impls", "reference_runs", "rounds", "out", "schedule"});
   if (!flags.ok()) return ReportError(flags.status(), err);
   if (flags->help()) {
     out << kUsage;
@@ -134,13 +137,16 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
     }
     thread_counts.push_back(value);
   }
-  int runs = 10, reference_runs = 3;
+  int runs = 10, reference_runs = 3, rounds = 1;
   if (flags->has("runs") && (!absl::SimpleAtoi(flags->get("runs"), &runs) || runs < 1)) {
     return ReportError(absl::InvalidArgumentError("--runs must be a positive integer"), err);
   }
   if (flags->has("reference_runs") &&
       (!absl::SimpleAtoi(flags->get("reference_runs"), &reference_runs) || reference_runs < 1)) {
     return ReportError(absl::InvalidArgumentError("--reference_runs must be a positive integer"), err);
+  }
+  if (flags->has("rounds") && (!absl::SimpleAtoi(flags->get("rounds"), &rounds) || rounds < 1 || rounds > 100)) {
+    return ReportError(absl::InvalidArgumentError("--rounds takes a count from 1 to 100"), err);
   }
   const std::vector<std::string> layouts = List(flags->has("layouts") ? flags->get("layouts") : "NHWC,NCHW");
   for (const std::string& layout : layouts) {
@@ -173,47 +179,52 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
           << " thread(s): something else is using the cores; this run's " << threads
           << "-thread figures are not reliable\n";
     }
-    for (const BenchShape& s : *shapes) {
-      for (const std::string& layout : layouts) {
-        for (const auto& [impl, target, n] : {std::tuple{"halogen", Target::kHost, runs},
-                                              std::tuple{"reference", Target::kReference, reference_runs}}) {
-          if (!wants(impl)) continue;
-          err << "[bench] " << impl << " " << s.name << " " << layout << " " << threads << "t\n";
-          absl::StatusOr<Record> r =
-              TimeSession(s, layout, threads, target, n, flags->has("schedule") ? flags->get("schedule") : "");
-          if (!r.ok()) return ReportError(r.status(), err);
-          records.push_back(*r);
+    for (int round = 1; round <= rounds; ++round) {
+      const std::string round_label = rounds > 1 ? absl::StrCat("round ", round, "/", rounds, ": ") : "";
+      for (const BenchShape& s : *shapes) {
+        for (const std::string& layout : layouts) {
+          for (const auto& [impl, target, n] : {std::tuple{"halogen", Target::kHost, runs},
+                                                std::tuple{"reference", Target::kReference, reference_runs}}) {
+            if (!wants(impl)) continue;
+            err << "[bench] " << round_label << impl << " " << s.name << " " << layout << " " << threads << "t\n";
+            absl::StatusOr<Record> r =
+                TimeSession(s, layout, threads, target, n, flags->has("schedule") ? flags->get("schedule") : "");
+            if (!r.ok()) return ReportError(r.status(), err);
+            records.push_back(*r);
+          }
+        }
+      }
+      const std::string common = absl::StrCat(" --shapes '", shapes_path, "' --threads ", threads, " --runs ", runs);
+      for (const auto& [impl, program] : {std::pair{"onednn", "halogen-bench-onednn"},
+                                          std::pair{"onednn-2.6", "halogen-bench-onednn-2.6"}}) {
+        if (!wants(impl)) continue;
+        const std::string path = bin + "/" + program;
+        if (access(path.c_str(), X_OK) != 0) {
+          if (round == 1) err << "[bench] SKIPPED " << impl << ": " << path << " was not built\n";
+          continue;
+        }
+        err << "[bench] " << round_label << impl << " (" << threads << "t)...\n";
+        for (Record& r : RunPeer(absl::StrCat("OMP_NUM_THREADS=", threads, " '", path, "'", common, " --layouts ",
+                                              layout_list))) {
+          records.push_back(r);
+        }
+      }
+      for (const auto& [impl, onednn_opts] : {std::pair{"tensorflow", "1"}, std::pair{"tensorflow-eigen", "0"}}) {
+        if (!wants(impl)) continue;
+        if (access(python.c_str(), X_OK) != 0) {
+          if (round == 1) err << "[bench] SKIPPED " << impl << ": no " << python << "\n";
+          continue;
+        }
+        err << "[bench] " << round_label << impl << " (" << threads << "t)...\n";
+        for (Record& r : RunPeer(absl::StrCat("TF_ENABLE_ONEDNN_OPTS=", onednn_opts, " TF_CPP_MIN_LOG_LEVEL=2 '",
+                                              python, "' '", source_dir, "/bench/tf_peer.py' --impl ", impl, common))) {
+          records.push_back(r);
         }
       }
     }
-    const std::string common = absl::StrCat(" --shapes '", shapes_path, "' --threads ", threads, " --runs ", runs);
-    for (const auto& [impl, program] : {std::pair{"onednn", "halogen-bench-onednn"},
-                                        std::pair{"onednn-2.6", "halogen-bench-onednn-2.6"}}) {
-      if (!wants(impl)) continue;
-      const std::string path = bin + "/" + program;
-      if (access(path.c_str(), X_OK) != 0) {
-        err << "[bench] SKIPPED " << impl << ": " << path << " was not built\n";
-        continue;
-      }
-      err << "[bench] " << impl << " (" << threads << "t)...\n";
-      for (Record& r : RunPeer(absl::StrCat("OMP_NUM_THREADS=", threads, " '", path, "'", common, " --layouts ",
-                                            layout_list))) {
-        records.push_back(r);
-      }
-    }
-    for (const auto& [impl, onednn_opts] : {std::pair{"tensorflow", "1"}, std::pair{"tensorflow-eigen", "0"}}) {
-      if (!wants(impl)) continue;
-      if (access(python.c_str(), X_OK) != 0) {
-        err << "[bench] SKIPPED " << impl << ": no " << python << "\n";
-        continue;
-      }
-      err << "[bench] " << impl << " (" << threads << "t)...\n";
-      for (Record& r : RunPeer(absl::StrCat("TF_ENABLE_ONEDNN_OPTS=", onednn_opts, " TF_CPP_MIN_LOG_LEVEL=2 '",
-                                            python, "' '", source_dir, "/bench/tf_peer.py' --impl ", impl, common))) {
-        records.push_back(r);
-      }
-    }
   }
+
+  records = bench::MergeRounds(records);
 
   // The table, with each implementation's ratio to halogen on the same shape, layout and threads.
   std::map<std::string, double> halogen_ms;

@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 
+#include "bench/bench_common.h"
 #include "halogen/dsl/ops/depthwise_conv_geometry.h"
 #include "halogen/dsl/atomic_file.h"
 #include "halogen/runtime/npy.h"
@@ -168,4 +169,54 @@ TEST_CASE("cli: a failed run leaves an existing output file unchanged") {
                           " --filter_sizes 3,3,2,1 --strides 1,1,1,1 --padding VALID");
   CHECK(r.exit_code == 2);
   CHECK(*ReadWholeFile(dir / "dw.npy") == "previous contents");
+}
+
+TEST_CASE("bench: rounds merge into the median of each implementation's round medians") {
+  const auto record = [](const std::string& name, const std::string& impl, double cold, double hot) {
+    bench::Record r;
+    r.shape.name = name;
+    r.layout = "NHWC";
+    r.threads = 2;
+    r.impl = impl;
+    r.timing = {cold, hot};
+    return r;
+  };
+  // Three rounds of two implementations on one shape, one of another shape; the rounds interleaved as the
+  // harness records them, one slow spell in each of the first two implementations' rounds.
+  const std::vector<bench::Record> merged = bench::MergeRounds({
+      record("a", "halogen", 1.0, 0.5), record("a", "onednn", 9.0, 4.0), record("b", "halogen", 3.0, 1.0),
+      record("a", "halogen", 4.0, 0.7), record("a", "onednn", 2.0, 1.5),
+      record("a", "halogen", 2.0, 0.6), record("a", "onednn", 3.0, 1.0),
+  });
+  REQUIRE(merged.size() == 3);
+  CHECK(merged[0].impl == "halogen");
+  CHECK(merged[0].shape.name == "a");
+  CHECK(merged[0].timing.median_cold_ms == 2.0);
+  CHECK(merged[0].timing.median_hot_ms == 0.6);
+  CHECK(merged[0].rounds == 3);
+  CHECK(merged[1].impl == "onednn");
+  CHECK(merged[1].timing.median_cold_ms == 3.0);
+  CHECK(merged[1].timing.median_hot_ms == 1.5);
+  CHECK(merged[2].shape.name == "b");
+  CHECK(merged[2].rounds == 1);
+  CHECK(merged[2].timing.median_cold_ms == 3.0);
+  // An even count takes the mean of the middle two.
+  const std::vector<bench::Record> even =
+      bench::MergeRounds({record("a", "halogen", 1.0, 1.0), record("a", "halogen", 2.0, 4.0)});
+  REQUIRE(even.size() == 1);
+  CHECK(even[0].timing.median_cold_ms == 1.5);
+  CHECK(even[0].timing.median_hot_ms == 2.5);
+  CHECK(bench::ToJson(even[0]).find("\"rounds\": 2") != std::string::npos);
+}
+
+TEST_CASE("bench: a bad --rounds is an error line and exit code 2, before any timing") {
+  TempDir dir;
+  for (const char* rounds : {"0", "101", "two"}) {
+    INFO(rounds);
+    Result r = Run(dir, std::string("bench --rounds ") + rounds + " --out " + (dir / "results"));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("error: ", 0) == 0);
+    CHECK(r.err.find("--rounds") != std::string::npos);
+    CHECK_FALSE(Exists(dir / "results"));
+  }
 }
