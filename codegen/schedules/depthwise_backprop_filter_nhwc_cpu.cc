@@ -10,6 +10,9 @@ using Halide::Var;
 
 namespace {
 
+// The deepest position (channels x bytes) that the 3x3 register sweep takes (see ScheduleCpuChannelTaps).
+constexpr int kMaxRegisterSweepPositionBytes = 128;
+
 // The loops of a reduction over (columns, rows, images) split into fixed chunks of rows.
 struct RowChunks {
   RVar image_chunk{"image_chunk"}, image{"image"}, row_chunk{"row_chunk"}, row{"row"};
@@ -196,22 +199,27 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // channel index d / M into a dense load and a shuffle instead of a gather.
   const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
   // A problem whose tensors fit in a few MiB (batch 1 of a MobileNet layer) reads them from DRAM in a
-  // fraction of the time its arithmetic takes, so it is better served by the register sweep, which does
+  // fraction of the time its arithmetic takes, so it can be better served by the register sweep, which does
   // no stores per multiply-add; a larger one streams its rows, which the L1 sweep reads contiguously.
-  // Measured on the 2-core benchmark machine against the L1 sweep with row pairs, 3x3 at 56x56x144: batch 1
-  // (3.6 MB) 0.34 vs 0.37 ms, batch 2 (7.2 MB) 0.70 vs 0.64 ms (before row pairs); at batch 1 14x14x576
-  // gains too (0.15 vs 0.18 ms) while 112x112x32 and 28x28x192 stride 2 lose a little (0.29 vs 0.26 and
-  // 0.13 vs 0.11 ms). The threshold, or a per-shape choice, is a tuner parameter.
+  // But each pass of the register sweep reads one block of channels (64 bytes) of every position, so a row
+  // of deeper positions is first touched at a stride of a position, which the hardware prefetchers do not
+  // follow far (a 4 KiB page holds a few positions): cold, those reads wait on DRAM one after another. So
+  // only positions of at most 128 bytes (two blocks; the prefetchers fetch a line's 128-byte pair) take
+  // it. Ahead-of-time builds alternated call by call at two threads, batch 1, cold / hot ms, register
+  // sweep against L1 sweep: 56x56x144 1.00 / 0.22 against 0.53 / 0.25, 14x14x576 0.52 / 0.085 against
+  // 0.31 / 0.084, 56x56x64 0.39 / 0.073 against 0.26 / 0.079, 7x7x960 0.21 / 0.092 against 0.14 / 0.072; but
+  // 112x112x32 0.44 / 0.14 against 0.45 / 0.20, which keeps it. The limits are tuner parameters.
   const auto tensor_bytes = [&](const Halide::ImageParam& t) {
     Expr bytes = Halide::cast<int64_t>(t.type().bytes());
     for (int i = 0; i < 4; ++i) bytes *= Halide::cast<int64_t>(t.dim(i).extent());
     return bytes;
   };
   const Expr fits_in_cache = tensor_bytes(a.input) + tensor_bytes(a.out_backprop) <= Expr(int64_t{4} << 20);
+  const Expr shallow_positions = depth * a.input.type().bytes() <= kMaxRegisterSweepPositionBytes;
   for (int stride : {1, 2}) {
     SweepInRegisters(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
                                                  a.multiplier == 1 && undilated && depth % (2 * lanes) == 0 &&
-                                                 fits_in_cache),
+                                                 fits_in_cache && shallow_positions),
                      partial, a.rows, a, c, lanes, RegisterSweep());
   }
   for (int stride : {1, 2}) {

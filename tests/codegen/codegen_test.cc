@@ -251,9 +251,9 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
 }
 
 // The random cases have few channels, so most of the CPU schedules' specialisations (3x3 and 5x5, strides
-// 1 and 2, multipliers 1 and 2, a depth that is a multiple of two vectors, tensors small enough for the
-// register sweep or large enough for the L1 sweep, images split into bands or grouped into chunks) are
-// reached only by shapes like these.
+// 1 and 2, multipliers 1 and 2, a depth that is a multiple of two vectors, tensors small and shallow enough
+// for the register sweep or not, images split into bands or grouped into chunks) are reached only by
+// shapes like these.
 TEST_CASE("every CPU specialisation matches the direct definition") {
   std::mt19937_64 rng(17);
   struct Shape {
@@ -265,6 +265,9 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {3, 1, 1, 3, 13, 11, 32},  {3, 2, 1, 3, 13, 11, 32},  {3, 1, 2, 3, 13, 11, 16}, {3, 2, 2, 2, 12, 13, 16},
       {5, 1, 1, 3, 13, 11, 32},  {5, 2, 1, 2, 14, 13, 32},  {3, 1, 1, 1, 64, 61, 48}, {3, 1, 1, 3, 64, 61, 96},
       {3, 2, 1, 3, 64, 61, 96},  {5, 1, 1, 1, 29, 30, 64},
+      // The 3x3 register sweep takes small tensors of positions up to 128 bytes: 32 floats (above) or 16
+      // doubles; a deeper one (48 floats, above) takes the L1 sweep.
+      {3, 1, 1, 3, 13, 11, 16},  {3, 2, 1, 3, 13, 11, 16},
       // NCHW plane sums (stride 1, planes of at most 1024 positions, at most 9216 position-taps): planes
       // that are not whole vectors, taps that cross into the neighbouring planes of the first and last
       // channels, a multiplier of 2, filters other than 3x3 and 5x5 (an even one pads unevenly), the
