@@ -294,6 +294,18 @@ std::string ToJson(const Record& r) {
                       ", \"note\": \"", r.note, "\"}");
 }
 
+Roofline MedianRoofline(const std::vector<Roofline>& measurements) {
+  std::vector<double> peaks, bandwidths;
+  for (const Roofline& r : measurements) {
+    peaks.push_back(r.peak_gflops);
+    bandwidths.push_back(r.bandwidth_gbs);
+  }
+  Roofline median;
+  median.peak_gflops = Median(peaks);
+  median.bandwidth_gbs = Median(bandwidths);
+  return median;
+}
+
 std::vector<Record> MergeRounds(const std::vector<Record>& records) {
   std::vector<Record> merged;
   std::vector<std::vector<Timing>> timings;  // per merged record, every round's
@@ -309,18 +321,13 @@ std::vector<Record> MergeRounds(const std::vector<Record>& records) {
       timings[it - merged.begin()].push_back(r.timing);
     }
   }
-  const auto median = [](std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const size_t n = values.size();
-    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-  };
   for (size_t i = 0; i < merged.size(); ++i) {
     std::vector<double> cold, hot;
     for (const Timing& t : timings[i]) {
       cold.push_back(t.median_cold_ms);
       hot.push_back(t.median_hot_ms);
     }
-    merged[i].timing = {median(cold), median(hot)};
+    merged[i].timing = {Median(cold), Median(hot)};
     merged[i].rounds = static_cast<int>(timings[i].size());
   }
   return merged;

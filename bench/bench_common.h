@@ -51,6 +51,8 @@ struct Roofline {
   double Bound(double flops, double bytes) const;  // GFLOP/s a kernel can reach at best
 };
 Roofline MeasureRoofline(int threads);
+// The median peak and the median bandwidth of several measurements (one per round); {} for none.
+Roofline MedianRoofline(const std::vector<Roofline>& measurements);
 
 // One result line, as JSON.
 struct Record {

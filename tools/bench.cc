@@ -40,7 +40,8 @@ run) and hot (back to back), medians after warm-up. Peak FLOP/s and read bandwid
 same run; the roofline is min(peak, bandwidth * FLOP/byte) with bytes = 4 * (|X| + |dY| + |dW|).
 With --rounds R every implementation is timed R times, the rounds alternating them, and each figure is
 the median of its R medians: on a host whose speed drifts over minutes, one slow spell then cannot land on
-a single implementation.
+a single implementation. The peak and bandwidth are measured at the start of every round, and the roofline
+takes their medians.
 Prints a table and writes DIR/bench-<time>.json (default DIR: bench/results in the source tree).
 Shape file lines: name n h w c m fh fw stride padding.
 Peers that are not built or installed are reported as skipped.
@@ -165,22 +166,29 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
   const std::string python = source_dir + "/.venv/bin/python";
   const std::string layout_list = absl::StrJoin(layouts, ",");
   for (int threads : thread_counts) {
-    err << "[bench] measuring the roofline with " << threads << " thread(s)...\n";
-    rooflines[threads] = bench::MeasureRoofline(threads);
-    err << "[bench]   peak " << Fixed(rooflines[threads].peak_gflops, 1) << " GFLOP/s, read bandwidth "
-        << Fixed(rooflines[threads].bandwidth_gbs, 1) << " GB/s\n";
-    // On a shared host a core can be taken away for a whole run: its FMA peak then stays near the smaller
-    // thread count's, and every figure at this count is suspect.
-    const auto& [fewest, fewest_roofline] = *rooflines.begin();
-    const double expected = fewest_roofline.peak_gflops * threads / fewest;
-    if (fewest < threads && rooflines[threads].peak_gflops < 0.75 * expected) {
-      err << "[bench] warning: " << threads << " threads reached " << Fixed(rooflines[threads].peak_gflops, 1)
-          << " GFLOP/s against " << Fixed(expected, 1) << " expected from " << fewest
-          << " thread(s): something else is using the cores; this run's " << threads
-          << "-thread figures are not reliable\n";
-    }
+    // The machine is measured at the start of every round, like the kernels, and the roofline is the median
+    // of those measurements: on a host whose speed drifts, one measurement before the rounds set every
+    // percentage of the run by a single moment.
+    std::vector<bench::Roofline> round_rooflines;
     for (int round = 1; round <= rounds; ++round) {
       const std::string round_label = rounds > 1 ? absl::StrCat("round ", round, "/", rounds, ": ") : "";
+      err << "[bench] " << round_label << "measuring the roofline with " << threads << " thread(s)...\n";
+      const bench::Roofline measured = bench::MeasureRoofline(threads);
+      round_rooflines.push_back(measured);
+      err << "[bench]   peak " << Fixed(measured.peak_gflops, 1) << " GFLOP/s, read bandwidth "
+          << Fixed(measured.bandwidth_gbs, 1) << " GB/s\n";
+      // On a shared host a core can be taken away for a whole run: its FMA peak then stays near the smaller
+      // thread count's, and every figure at this count is suspect.
+      if (!rooflines.empty()) {
+        const auto& [fewest, fewest_roofline] = *rooflines.begin();
+        const double expected = fewest_roofline.peak_gflops * threads / fewest;
+        if (fewest < threads && measured.peak_gflops < 0.75 * expected) {
+          err << "[bench] warning: " << threads << " threads reached " << Fixed(measured.peak_gflops, 1)
+              << " GFLOP/s against " << Fixed(expected, 1) << " expected from " << fewest
+              << " thread(s): something else is using the cores; this round's " << threads
+              << "-thread figures are not reliable\n";
+        }
+      }
       for (const BenchShape& s : *shapes) {
         for (const std::string& layout : layouts) {
           for (const auto& [impl, target, n] : {std::tuple{"halogen", Target::kHost, runs},
@@ -222,6 +230,12 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
         }
       }
     }
+    rooflines[threads] = bench::MedianRoofline(round_rooflines);
+    if (rounds > 1) {
+      err << "[bench] roofline with " << threads << " thread(s), the median of " << rounds << " rounds: peak "
+          << Fixed(rooflines[threads].peak_gflops, 1) << " GFLOP/s, read bandwidth "
+          << Fixed(rooflines[threads].bandwidth_gbs, 1) << " GB/s\n";
+    }
   }
 
   records = bench::MergeRounds(records);
@@ -249,7 +263,8 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
     record_json.pop_back();
     absl::StrAppend(&json, "  ", record_json, ", \"roofline_gflops\": ", bound, ", \"percent_of_roofline\": ",
                     100 * gflops / bound, ", \"peak_gflops\": ", rooflines[r.threads].peak_gflops,
-                    ", \"bandwidth_gbs\": ", rooflines[r.threads].bandwidth_gbs, "}", i + 1 < records.size() ? ",\n" : "\n");
+                    ", \"bandwidth_gbs\": ", rooflines[r.threads].bandwidth_gbs, ", \"roofline_rounds\": ", rounds,
+                    "}", i + 1 < records.size() ? ",\n" : "\n");
   }
   json += "]\n";
   const codegen::KernelCacheStats stats = codegen::GetKernelCacheStats();

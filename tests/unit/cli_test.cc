@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -207,6 +209,54 @@ TEST_CASE("bench: rounds merge into the median of each implementation's round me
   CHECK(even[0].timing.median_cold_ms == 1.5);
   CHECK(even[0].timing.median_hot_ms == 2.5);
   CHECK(bench::ToJson(even[0]).find("\"rounds\": 2") != std::string::npos);
+}
+
+TEST_CASE("bench: the roofline is the median of the measurements taken at the start of each round") {
+  // The unit: peak and bandwidth take their medians apart (an even count the mean of the middle two).
+  const auto roofline = [](double peak, double bandwidth) {
+    bench::Roofline r;
+    r.peak_gflops = peak;
+    r.bandwidth_gbs = bandwidth;
+    return r;
+  };
+  const bench::Roofline odd = bench::MedianRoofline({roofline(180, 20), roofline(90, 30), roofline(185, 10)});
+  CHECK(odd.peak_gflops == 180);
+  CHECK(odd.bandwidth_gbs == 20);
+  const bench::Roofline even = bench::MedianRoofline({roofline(100, 10), roofline(200, 30)});
+  CHECK(even.peak_gflops == 150);
+  CHECK(even.bandwidth_gbs == 20);
+
+  // End to end: two rounds of one tiny shape (the reference only, so nothing is compiled) measure the
+  // machine twice, and the JSON's figures are the median of what the rounds printed.
+  TempDir dir;
+  {
+    std::ofstream shapes(dir / "shapes.txt");
+    shapes << "tiny 1 6 6 8 1 3 3 1 SAME\n";
+  }
+  Result r = Run(dir, "bench --shapes " + (dir / "shapes.txt") + " --impls reference --layouts NHWC --threads 1 " +
+                          "--runs 1 --reference_runs 1 --rounds 2 --out " + (dir / "results"));
+  REQUIRE(r.exit_code == 0);
+  std::vector<double> peaks, bandwidths;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    double peak = 0, bandwidth = 0;
+    if (std::sscanf(line.c_str(), "[bench]   peak %lf GFLOP/s, read bandwidth %lf GB/s", &peak, &bandwidth) == 2) {
+      peaks.push_back(peak);
+      bandwidths.push_back(bandwidth);
+    }
+  }
+  REQUIRE(peaks.size() == 2);
+  CHECK(r.err.find("the median of 2 rounds") != std::string::npos);
+  std::string json;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "results")) json = *ReadWholeFile(entry.path());
+  const auto field = [&](const std::string& key) {
+    const size_t at = json.find("\"" + key + "\": ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(json.substr(at + key.size() + 4));
+  };
+  // The printed figures have one decimal.
+  CHECK(std::fabs(field("peak_gflops") - (peaks[0] + peaks[1]) / 2) <= 0.051);
+  CHECK(std::fabs(field("bandwidth_gbs") - (bandwidths[0] + bandwidths[1]) / 2) <= 0.051);
 }
 
 TEST_CASE("bench: a bad --rounds is an error line and exit code 2, before any timing") {
