@@ -187,16 +187,33 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     a.padded_input = Func("padded_input");
     a.padded_input_source = source(a.input);
     Func image_padded = zero_outside(a.padded_input_source, in_cols, in_rows);
-    Halide::Var v0("v0"), v1("v1"), v2("v2"), v3("v3");
-    a.padded_input(v0, v1, v2, v3) = image_padded(v0, v1, v2, v3);
     a.padded_out_backprop = Func("padded_out_backprop");
-    a.padded_out_backprop(v0, v1, v2, v3) = source(a.out_backprop)(v0, v1, v2, v3);
+    Halide::Var v0("v0"), v1("v1"), v2("v2"), v3("v3"), v4("v4");
     a.padded_rows =
         Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(a.use_padded_sums, batch, 0), "padded_rows");
     const Expr ow = a.padded_rows.x, oh = a.padded_rows.y, n = a.padded_rows.z;
     a.padded_sums_update = a.has_phase_sums ? 2 : 1;
-    a.filter_grad(a.d, a.kw, a.kh) +=
-        x_at(a.padded_input, in_col(ow), in_row(oh), n) * dy_of(a.padded_out_backprop, ow, oh, n);
+    if (nhwc) {
+      // Both tensors in blocks of one vector of channels, (lane, w, h, block, n). NHWC takes these sums only
+      // on whole vectors of channels, so every channel a copy reads is real when the sums are taken; the
+      // promise says so to bounds inference, which otherwise widens the tensors' required regions to whole
+      // blocks for the shapes that leave the copies empty (3 channels, multiplier 2: channels 0-7).
+      const int vector = variants.padded_vector;
+      const auto in_blocks = [&](Func& blocked, const Func& tensor, const Expr& channels) {
+        const Expr channel = Halide::unsafe_promise_clamped(v3 * vector + v0, 0, channels - 1);
+        blocked(v0, v1, v2, v3, v4) = tensor(channel, v1, v2, v4);
+      };
+      in_blocks(a.padded_input, image_padded, a.input.dim(0).extent());
+      in_blocks(a.padded_out_backprop, source(a.out_backprop), a.out_backprop.dim(0).extent());
+      // Multiplier 1 (the only one these sums take): channel c is d.
+      a.filter_grad(a.d, a.kw, a.kh) += a.padded_input(c % vector, in_col(ow), in_row(oh), c / vector, n) *
+                                        a.padded_out_backprop(a.d % vector, ow, oh, a.d / vector, n);
+    } else {
+      a.padded_input(v0, v1, v2, v3) = image_padded(v0, v1, v2, v3);
+      a.padded_out_backprop(v0, v1, v2, v3) = source(a.out_backprop)(v0, v1, v2, v3);
+      a.filter_grad(a.d, a.kw, a.kh) +=
+          x_at(a.padded_input, in_col(ow), in_row(oh), n) * dy_of(a.padded_out_backprop, ow, oh, n);
+    }
   }
   if (!a.has_plane_sums) return a;
   a.plane_sums_update = a.has_padded_sums ? 2 : 1;

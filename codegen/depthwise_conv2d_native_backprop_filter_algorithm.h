@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 35;
+inline constexpr int kDepthwiseBackpropFilterRevision = 37;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -131,7 +131,10 @@ struct DepthwiseBackpropFilterAlgorithm {
   int padded_sums_update = 0;
   Halide::Expr use_padded_sums;
   Halide::RDom padded_rows;   // (ow, oh, n): every output position
-  Halide::Func padded_input;  // as the input (NHWC (c, w, h, n), NCHW (w, h, c, n)), zero outside the image
+  // The input, zero outside the image, and out_backprop: in NCHW laid out as the tensors, (w, h, c, n); in
+  // NHWC in blocks of one `padded_vector` of channels, (c % vector, w, h, c / vector, n), so that a sweep of
+  // one block can read copies of its own in memory order.
+  Halide::Func padded_input;
   Halide::Func padded_out_backprop;
   Halide::Func padded_input_source;  // the input as padded_input reads it (NCHW: a copy a schedule can place)
 
