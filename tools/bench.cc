@@ -116,6 +116,12 @@ std::string Fixed(double v, int digits) {
   return buffer;
 }
 
+// "peak P GFLOP/s, read bandwidth B GB/s", as the progress lines print a roofline.
+std::string RooflineText(const bench::Roofline& roofline) {
+  return absl::StrCat("peak ", Fixed(roofline.peak_gflops, 1), " GFLOP/s, read bandwidth ",
+                      Fixed(roofline.bandwidth_gbs, 1), " GB/s");
+}
+
 }  // namespace
 
 int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -175,8 +181,7 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
       err << "[bench] " << round_label << "measuring the roofline with " << threads << " thread(s)...\n";
       const bench::Roofline measured = bench::MeasureRoofline(threads);
       round_rooflines.push_back(measured);
-      err << "[bench]   peak " << Fixed(measured.peak_gflops, 1) << " GFLOP/s, read bandwidth "
-          << Fixed(measured.bandwidth_gbs, 1) << " GB/s\n";
+      err << "[bench]   " << RooflineText(measured) << "\n";
       // On a shared host a core can be taken away for a whole run: its FMA peak then stays near the smaller
       // thread count's, and every figure at this count is suspect.
       if (!rooflines.empty()) {
@@ -232,9 +237,8 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
     }
     rooflines[threads] = bench::MedianRoofline(round_rooflines);
     if (rounds > 1) {
-      err << "[bench] roofline with " << threads << " thread(s), the median of " << rounds << " rounds: peak "
-          << Fixed(rooflines[threads].peak_gflops, 1) << " GFLOP/s, read bandwidth "
-          << Fixed(rooflines[threads].bandwidth_gbs, 1) << " GB/s\n";
+      err << "[bench] roofline with " << threads << " thread(s), the median of " << rounds
+          << " rounds: " << RooflineText(rooflines[threads]) << "\n";
     }
   }
 
