@@ -155,9 +155,22 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // Adding the pair straight into the accumulators had left a load and a store per row: the accumulators
   // of different taps lie a run-time stride apart, so the compiler could not tell them apart and merge
   // the two (3x3 stride-1 layers a further 1-11% faster, 5-6% at 56x56 and 112x112).
+  //
+  // With multiplier 1 each filter row then takes its own pass over the channels (`rows_of_taps_apart`):
+  // a step of all nine taps read 23 streams (12 input, 2 out_backprop, 9 accumulators) at run-time
+  // strides, more pointers than registers, and a profile of its loop was mostly pointers and vectors
+  // spilled and reloaded from the stack (about 40 loads and 13 stores per 18 multiply-adds). A filter
+  // row's step reads 11 streams and spills nothing (33 loads and 9 stores per 18, the input rows shared
+  // by two filter rows loaded twice, from L1). Ahead-of-time builds alternated call by call, two threads,
+  // batch 32 cold: 56x56x144 12.1 -> 10.4 ms, 28x28x192 4.4 -> 4.0, 14x14x384 3.2 -> 2.6, 14x14x576 4.0
+  // -> 3.5, 112x112x32 9.6 -> 9.3, 7x7x960 unchanged (2.1 / 1.7 either way); batch 1 56x56x144 hot 0.240 ->
+  // 0.212, cold unchanged (0.52). Multiplier 2, whose input vectors are shuffled from dense loads, was 4-5%
+  // slower that way (56x56x144 17.1 -> 17.9 ms), so it keeps the step of nine taps. Two columns per step
+  // beside it (15 streams) were up to 30% slower, three rows per step 8-40% slower.
   const Expr depth = dw.output_buffer().dim(0).extent();
   // `pair_sums`: stride 1 only; at stride 2, where a pair shares one input row of three, they were 5% slower.
-  const auto sweep_in_l1 = [&](Halide::Stage stage, bool unroll_taps, bool use_pair_sums = false) {
+  const auto sweep_in_l1 = [&](Halide::Stage stage, bool unroll_taps, bool use_pair_sums = false,
+                               bool rows_of_taps_apart = false) {
     const auto finish = [&](Halide::Stage st) { st.vectorize(d_inner).fuse(w, u, z).parallel(z); };
     if (!unroll_taps) {
       stage.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
@@ -174,10 +187,13 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
       Var column_v("column_v"), pair_v("pair_v"), image_v("image_v");
       whole.split(row, row_pair, row_in_pair, 2, TailStrategy::GuardWithIf);
       Halide::Func pair_sums = whole.rfactor({{a.rows.x, column_v}, {row_pair, pair_v}, {image, image_v}});
-      whole.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf)
-          .reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row_pair, image, w, u)
-          .unroll(a.kw)
-          .unroll(a.kh);
+      whole.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf);
+      if (rows_of_taps_apart) {
+        whole.reorder(d_inner, a.kw, d_outer, a.kh, a.rows.x, row_pair, image, w, u);
+      } else {
+        whole.reorder(d_inner, a.kw, a.kh, d_outer, a.rows.x, row_pair, image, w, u);
+      }
+      whole.unroll(a.kw).unroll(a.kh);
       finish(whole);
       pair_sums.compute_at(partial, d_outer).bound_extent(a.d, lanes).vectorize(a.d).unroll(a.kw).unroll(a.kh);
       pair_sums.update()
@@ -226,7 +242,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     for (int multiplier : {1, 2}) {
       sweep_in_l1(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
                                               a.multiplier == multiplier && undilated),
-                  true, stride == 1);
+                  true, stride == 1, multiplier == 1);
     }
     SweepInRegisters(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && a.stride == stride &&
                                                  a.multiplier == 1 && undilated && depth % (2 * lanes) == 0),
