@@ -111,8 +111,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   };
   const auto small_planes = [&](const Expr& positions) {
     const Expr taps = a.filter_rows() * a.filter_cols();
-    const Expr within_limits = (positions <= a.kMaxPlanePositions && positions * taps <= a.kMaxPlaneTapPositions) ||
-                               (a.multiplier > 1 && positions <= a.kMaxMultiplierPlanePositions && taps <= 9);
+    const Expr within_limits =
+        positions * taps <= a.kMaxPlaneTapPositions || (taps <= 9 && positions <= a.kMaxNineTapPlanePositions);
     return within_limits && a.filter_rows() <= a.kMaxPlaneTaps && a.filter_cols() <= a.kMaxPlaneTaps;
   };
   const bool has_vectors = plane_vector > 0;

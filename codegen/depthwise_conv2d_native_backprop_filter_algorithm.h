@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 38;
+inline constexpr int kDepthwiseBackpropFilterRevision = 39;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -81,13 +81,14 @@ struct DepthwiseBackpropFilterAlgorithm {
   // Where plane sums win, from this machine's measurements at two threads (batch 32, against the
   // channel-block sweep): 3x3 on 7x7 to 28x28 planes (7x7x960: 1.7 against 3.1 ms; 28x28x192: 2.9 against
   // 2.6-2.9) and 5x5 on 14x14 (14x14x672: 10.9 against 12.8 ms), but not 5x5 on 28x28 (9.9 against 6.2 ms):
-  // every tap costs two masking ANDs per vector, so the limit is on positions times taps.
-  static constexpr int kMaxPlanePositions = 1024;
+  // every tap costs two masking ANDs per vector, so for larger filters the limit is on positions times taps.
   static constexpr int kMaxPlaneTapPositions = 1024 * 9;
-  // With a multiplier above 1 the channel-block sweep is slower still (56x56x144, multiplier 2: plane sums
-  // 12.2 against 19.2 ms), so planes up to 4096 positions take the plane sums then. The mask's storage is
-  // this large.
-  static constexpr int kMaxMultiplierPlanePositions = 4096;
+  // Filters of at most nine taps take the plane sums on planes up to 4096 positions: with a multiplier above
+  // 1 the channel-block sweep is slower still (56x56x144, multiplier 2: plane sums 12.2 against 19.2 ms), and
+  // at multiplier 1 too on such planes (ahead-of-time builds alternated call by call, two threads, batch 32
+  // cold: 56x56x144 12.8-13.8 -> 11.9-12.0 ms, 64x64x64 7.3 -> 6.8, 40x40x96 5.3 -> 5.1; batch 1 56x56x144
+  // cold 0.91 -> 0.79, hot 0.39 -> 0.30). The mask's storage is this large.
+  static constexpr int kMaxNineTapPlanePositions = 4096;
   static constexpr int kMaxPlaneTaps = 5;  // per filter row and column
   // At stride 2, the next update sums the same way whenever `use_strided_plane_sums` holds (undilated, the
   // same limits on the output plane with its rows rounded up to whole vectors), but along each output row:

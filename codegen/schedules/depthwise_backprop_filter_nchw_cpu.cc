@@ -79,7 +79,7 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   constexpr int kMaskRowPadding = 16;
   const std::vector<Var> m = a.plane_mask.args();  // (p, kw, kh)
   a.plane_mask.compute_root()
-      .bound_storage(m[0], a.kMaxMultiplierPlanePositions + kMaskRowPadding)
+      .bound_storage(m[0], a.kMaxNineTapPlanePositions + kMaskRowPadding)
       .bound_storage(m[1], a.kMaxPlaneTaps)
       .vectorize(m[0], lanes);
   const std::vector<Var> c = a.strided_column_mask.args();  // (ow, kw)
