@@ -162,8 +162,8 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // spilled and reloaded from the stack (about 40 loads and 13 stores per 18 multiply-adds). A filter
   // row's step reads 11 streams and spills nothing (33 loads and 9 stores per 18, the input rows shared
   // by two filter rows loaded twice, from L1). Ahead-of-time builds alternated call by call, two threads,
-  // batch 32 cold: 56x56x144 12.1 -> 10.4 ms, 28x28x192 4.4 -> 4.0, 14x14x384 3.2 -> 2.6, 14x14x576 4.0
-  // -> 3.5, 112x112x32 9.6 -> 9.3, 7x7x960 unchanged (2.1 / 1.7 either way); batch 1 56x56x144 hot 0.240 ->
+  // batch 32 cold: 56x56x144 12.1 -> 10.4 ms, 28x28x192 4.4 -> 4.0, 14x14x384 3.2 -> 2.6 (2-11% in three
+  // later runs), 14x14x576 4.0 -> 3.5, 112x112x32 and 7x7x960 within noise; batch 1 56x56x144 hot 0.240 ->
   // 0.212, cold unchanged (0.52). Multiplier 2, whose input vectors are shuffled from dense loads, was 4-5%
   // slower that way (56x56x144 17.1 -> 17.9 ms), so it keeps the step of nine taps. Two columns per step
   // beside it (15 streams) were up to 30% slower, three rows per step 8-40% slower.
@@ -242,7 +242,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     for (int multiplier : {1, 2}) {
       sweep_in_l1(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
                                               a.multiplier == multiplier && undilated),
-                  true, stride == 1, multiplier == 1);
+                  true, stride == 1, stride == 1 && multiplier == 1);
     }
     SweepInRegisters(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && a.stride == stride &&
                                                  a.multiplier == 1 && undilated && depth % (2 * lanes) == 0),
