@@ -17,6 +17,7 @@
 #include "codegen/object_cache.h"
 #include "codegen/schedules/depthwise_backprop_filter_schedules.h"
 #include "halogen/codegen/depthwise_kernel_args.h"
+#include "halogen/codegen/kernel_scratch.h"
 
 namespace halogen {
 namespace codegen {
@@ -50,13 +51,16 @@ ScheduledPipeline BuildPipeline(DataType dtype, DataFormat format, const Halide:
 }
 
 
-// Halide reports run-time errors through a handler; keep the message for the returned status.
+// Halide reports run-time errors through a handler; keep the message for the returned status. The
+// kernel's scratch comes from the per-thread blocks of kernel_scratch.h (as in the loaded runtime).
 struct ErrorCapturingContext : Halide::JITUserContext {
   std::string message;
   ErrorCapturingContext() {
     handlers.custom_error = [](Halide::JITUserContext* context, const char* text) {
       static_cast<ErrorCapturingContext*>(context)->message += text;
     };
+    handlers.custom_malloc = [](Halide::JITUserContext*, size_t bytes) { return ScratchAllocate(bytes); };
+    handlers.custom_free = [](Halide::JITUserContext*, void* block) { ScratchRelease(block); };
   }
 };
 

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "halogen/codegen/kernel_scratch.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -61,14 +62,22 @@ absl::StatusOr<LoadedRuntime> LoadRuntimeLocked(Loader& l, absl::string_view obj
   LoadedRuntime loaded;
   auto threads = l.jit->lookup(*l.runtime, "halide_set_num_threads");
   auto handler = l.jit->lookup(*l.runtime, "halide_set_error_handler");
-  if (!threads || !handler) {
-    std::string why = !threads ? ErrorText(threads.takeError()) : "";
+  auto set_malloc = l.jit->lookup(*l.runtime, "halide_set_custom_malloc");
+  auto set_free = l.jit->lookup(*l.runtime, "halide_set_custom_free");
+  if (!threads || !handler || !set_malloc || !set_free) {
+    std::string why;
+    if (!threads) why += ErrorText(threads.takeError());
     if (!handler) why += ErrorText(handler.takeError());
+    if (!set_malloc) why += ErrorText(set_malloc.takeError());
+    if (!set_free) why += ErrorText(set_free.takeError());
     return absl::InternalError(absl::StrCat("the Halide runtime object lacks its entry points: ", why));
   }
   loaded.set_num_threads = threads->toPtr<int (*)(int)>();
   using SetHandler = void* (*)(void (*)(void*, const char*));
   handler->toPtr<SetHandler>()(&HalogenLoadedRuntimeError);
+  // Before any kernel runs, so that every block this runtime frees came from the same allocator.
+  set_malloc->toPtr<halide_malloc_t (*)(halide_malloc_t)>()(&ScratchHalideMalloc);
+  set_free->toPtr<halide_free_t (*)(halide_free_t)>()(&ScratchHalideFree);
   return loaded;
 }
 
