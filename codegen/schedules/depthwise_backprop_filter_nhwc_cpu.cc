@@ -1,5 +1,7 @@
 #include "codegen/schedules/depthwise_backprop_filter_schedules.h"
 
+#include <tuple>
+
 namespace halogen {
 namespace codegen {
 
@@ -278,10 +280,29 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     // 8.3 and 8.3 -> 6.4 (14.8 -> 12.2 and 11.0 -> 8.1); batch 1 14x14x672 cold 0.49 -> 0.48 (0.48 -> 0.42),
     // hot 0.148 -> 0.152 (0.206 -> 0.215). Copying one block at a time (positions innermost: a strided read
     // of the tensor) was 25-40% slower, and groups of eight blocks per copy, sized to stay in L2, up to 25%.
+    //
+    // A copy writes each position's blocks one after another, a block's plane apart. Where that distance is
+    // a multiple of 1 KiB (planes of a multiple of 32 positions of 32 bytes, as 28x28 padded to 32x32), the
+    // blocks fall in at most four of L1's 4 KiB-periodic sets, more lines than their ways hold, and each
+    // store missed L1: copying a 32x32x240 image into blocks 32 KiB apart took 2.4x as long as 33x33 apart
+    // (a microbenchmark, from L3). Such planes are stored with an odd number of columns and of rows, so
+    // their blocks spread over every set. Ahead-of-time builds alternated call by call, cold: 28x28x240
+    // at batch 32, two threads 5.9 -> 5.4 and 6.6 -> 5.9 ms in two runs, one thread 11.5 -> 10.2; its
+    // stride-2 form and 14x14x672 (18x18 planes, not padded) unchanged.
+    const Expr out_cols = a.out_backprop.dim(1).extent(), out_rows = a.out_backprop.dim(2).extent();
+    const auto extent_of_taps = [&](const Expr& outputs, const Expr& taps, const Expr& dilation) {
+      return (outputs - 1) * a.stride + (taps - 1) * dilation + 1;
+    };
+    const Expr in_cols = extent_of_taps(out_cols, a.filter_cols(), a.dilation_cols);
+    const Expr in_rows = extent_of_taps(out_rows, a.filter_rows(), a.dilation_rows);
     Halide::Func padded_partial = SumPerChunk(dw.update(a.padded_sums_update), a.padded_rows, c, a, lanes);
-    for (Halide::Func copy : {a.padded_input, a.padded_out_backprop}) {
+    for (auto [copy, cols, rows] : {std::tuple{a.padded_input, in_cols, in_rows},
+                                    std::tuple{a.padded_out_backprop, out_cols, out_rows}}) {
       const std::vector<Var> v = copy.args();  // (lane, w, h, block, n)
       copy.compute_at(padded_partial, image).bound(v[0], 0, lanes).reorder(v[0], v[3], v[1], v[2]).vectorize(v[0]);
+      const Expr shares_sets = (cols * rows) % 32 == 0;
+      const auto odd = [&](const Expr& extent) { return Halide::select(shares_sets, extent | 1, 1); };
+      copy.align_storage(v[1], odd(cols)).align_storage(v[2], odd(rows));
     }
     RegisterSweep padded_sweep;
     padded_sweep.vectors = 1;
