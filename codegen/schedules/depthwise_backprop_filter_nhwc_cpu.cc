@@ -293,10 +293,10 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     const auto extent_of_taps = [&](const Expr& outputs, const Expr& taps, const Expr& dilation) {
       return (outputs - 1) * a.stride + (taps - 1) * dilation + 1;
     };
-    const Expr in_cols = extent_of_taps(out_cols, a.filter_cols(), a.dilation_cols);
-    const Expr in_rows = extent_of_taps(out_rows, a.filter_rows(), a.dilation_rows);
+    const Expr padded_width = extent_of_taps(out_cols, a.filter_cols(), a.dilation_cols);
+    const Expr padded_height = extent_of_taps(out_rows, a.filter_rows(), a.dilation_rows);
     Halide::Func padded_partial = SumPerChunk(dw.update(a.padded_sums_update), a.padded_rows, c, a, lanes);
-    for (auto [copy, cols, rows] : {std::tuple{a.padded_input, in_cols, in_rows},
+    for (auto [copy, cols, rows] : {std::tuple{a.padded_input, padded_width, padded_height},
                                     std::tuple{a.padded_out_backprop, out_cols, out_rows}}) {
       const std::vector<Var> v = copy.args();  // (lane, w, h, block, n)
       copy.compute_at(padded_partial, image).bound(v[0], 0, lanes).reorder(v[0], v[3], v[1], v[2]).vectorize(v[0]);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -20,9 +21,9 @@ namespace {
 // What `body` returns, computed on a thread of its own.
 template <typename Body>
 auto OnFreshThread(Body body) {
-  decltype(body()) result{};
-  std::thread([&] { result = body(); }).join();
-  return result;
+  std::optional<decltype(body())> result;
+  std::thread([&] { result.emplace(body()); }).join();
+  return std::move(*result);
 }
 
 constexpr size_t kMiB = size_t{1} << 20;
@@ -126,49 +127,45 @@ TEST_CASE("scratch blocks: a thread keeps at most its count and bytes") {
 }
 
 TEST_CASE("a 5x5 call on one thread keeps its copies' blocks, and the next call reuses them") {
+  testing::RandomCase c;  // 16 x 28 x 28 x 32, 5x5, stride 1, SAME: one image per chunk
+  c.strides = {1, 1, 1, 1};
+  c.padding = "SAME";
+  const int64_t sizes[] = {5, 5, 32, 1};
+  auto geometry = ComputeDepthwiseConvGeometry(DepthwiseConvParams{}, TensorShape{16, 28, 28, 32}, sizes,
+                                               TensorShape{16, 28, 28, 32});
+  REQUIRE(geometry.ok());
+  c.geometry = *geometry;
   std::mt19937_64 rng(29);
-  Scope root = Scope::NewRootScope();
-  auto x = ops::Placeholder(root.WithOpName("x"), DataType::kFloat, ops::Placeholder::Shape({16, 28, 28, 32}));
-  auto dy = ops::Placeholder(root.WithOpName("dy"), DataType::kFloat, ops::Placeholder::Shape({16, 28, 28, 32}));
-  auto dw = ops::DepthwiseConv2dNativeBackpropFilter(root, x, {5, 5, 32, 1}, dy, {1, 1, 1, 1}, "SAME");
-  REQUIRE(root.ok());
-  const Tensor x_value = testing::RandomTensor<float>({16, 28, 28, 32}, rng);
-  const Tensor dy_value = testing::RandomTensor<float>({16, 28, 28, 32}, rng);
+  const Tensor x = testing::RandomTensor<float>(testing::InputShape(c.geometry), rng);
+  const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(c.geometry), rng);
   SessionOptions options;
   options.num_threads = 1;  // the kernel's tasks run on the calling thread
-  const ClientSession session(root, options);
 
   struct Seen {
-    absl::Status first, second;
-    std::vector<Tensor> first_outputs, second_outputs;
+    absl::StatusOr<Tensor> first, second;
     int kept_after_first = 0, kept_after_second = 0;
     size_t bytes_after_first = 0, bytes_after_second = 0;
   };
   const Seen seen = OnFreshThread([&] {
     Seen s;
-    s.first = session.Run({{x, x_value}, {dy, dy_value}}, {dw}, &s.first_outputs);
+    s.first = testing::RunCase(c, x, dy, options);
     s.kept_after_first = ScratchBlocksKept();
     s.bytes_after_first = ScratchBytesKept();
-    s.second = session.Run({{x, x_value}, {dy, dy_value}}, {dw}, &s.second_outputs);
+    s.second = testing::RunCase(c, x, dy, options);
     s.kept_after_second = ScratchBlocksKept();
     s.bytes_after_second = ScratchBytesKept();
     return s;
   });
   REQUIRE(seen.first.ok());
   REQUIRE(seen.second.ok());
-  // One image per chunk: its padded input copy is 32 x 32 x 32 floats (128 KiB), out_backprop's 98 KiB.
+  // The padded input copy of one image is 32 x 32 x 32 floats (128 KiB, stored 33 x 33), out_backprop's
+  // 98 KiB.
   REQUIRE(seen.kept_after_first > 0);
   REQUIRE(seen.bytes_after_first >= size_t{128} << 10);
   REQUIRE(seen.bytes_after_first <= kScratchBytesPerThread);
   REQUIRE(seen.kept_after_second == seen.kept_after_first);
   REQUIRE(seen.bytes_after_second == seen.bytes_after_first);
-  const Tensor& result = seen.first_outputs[0];
-  REQUIRE(std::memcmp(seen.second_outputs[0].data(), result.data(), static_cast<size_t>(result.TotalBytes())) == 0);
-
-  DepthwiseConvParams params;
-  params.padding = Padding::kSame;
-  const int64_t sizes[] = {5, 5, 32, 1};
-  auto geometry = ComputeDepthwiseConvGeometry(params, x_value.shape(), sizes, dy_value.shape());
-  REQUIRE(geometry.ok());
-  REQUIRE(testing::CompareWithDirectDefinition<float>(*geometry, x_value, dy_value, result) == "");
+  const Tensor& result = *seen.first;
+  REQUIRE(std::memcmp(seen.second->data(), result.data(), static_cast<size_t>(result.TotalBytes())) == 0);
+  REQUIRE(testing::CompareWithDirectDefinition<float>(c.geometry, x, dy, result) == "");
 }

@@ -28,8 +28,8 @@ inline constexpr size_t kScratchBytesPerThread = size_t{64} << 20;
 namespace kernel_scratch_internal {
 
 // Halide's contract for halide_malloc: aligned to the widest vector, a size that is a multiple of that
-// alignment, and 8 bytes readable before the start and past the end. The header before each block
-// provides the former; the rounding and one more alignment unit the latter.
+// alignment, and 8 bytes readable before the start and past the end. Each block is aligned within what
+// malloc returned, its size rounded up, the header below lies before it and one alignment unit after it.
 inline constexpr size_t kAlignment = 128;
 
 struct Header {
@@ -37,12 +37,14 @@ struct Header {
   size_t capacity;  // usable bytes from the aligned pointer
 };
 
+inline Header& HeaderOf(void* block) { return reinterpret_cast<Header*>(block)[-1]; }
+
 struct Cache {
   void* blocks[kScratchBlocksPerThread] = {};
   size_t bytes = 0;
   int count = 0;
   ~Cache() {
-    for (int i = 0; i < count; ++i) free(reinterpret_cast<Header*>(blocks[i])[-1].base);
+    for (int i = 0; i < count; ++i) free(HeaderOf(blocks[i]).base);
   }
 };
 
@@ -50,8 +52,6 @@ inline Cache& ThreadCache() {
   thread_local Cache cache;
   return cache;
 }
-
-inline Header& HeaderOf(void* block) { return reinterpret_cast<Header*>(block)[-1]; }
 
 }  // namespace kernel_scratch_internal
 
