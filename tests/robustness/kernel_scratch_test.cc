@@ -54,7 +54,7 @@ TEST_CASE("scratch blocks: a freed large block serves the next request of its si
     size_t bytes_after_large;
     bool quarter_is_large, again_is_large;
     int kept_after_quarter, kept_after_again, kept_after_both;
-    bool half_is_large;
+    bool small_fit_is_large, between_is_smaller;
   };
   const Seen seen = OnFreshThread([] {
     Seen s{};
@@ -75,10 +75,19 @@ TEST_CASE("scratch blocks: a freed large block serves the next request of its si
     ScratchRelease(again);
     ScratchRelease(quarter);
     s.kept_after_both = ScratchBlocksKept();
-    // Of a 1 MiB and a 256 KiB block, a 200 KiB request takes the 256 KiB one.
+    // Of a 1 MiB and a 256 KiB block, a 200 KiB request takes the 256 KiB one (the 1 MiB block is over
+    // twice its size).
     void* small_fit = ScratchAllocate(200 << 10);
-    s.half_is_large = small_fit == large;
+    s.small_fit_is_large = small_fit == large;
     ScratchRelease(small_fit);
+    // Of a 1 MiB and a 600 KiB block, both holding a 520 KiB request within twice its size, the smaller.
+    void* taken_large = ScratchAllocate(kMiB);  // the kept 1 MiB block, out of the way
+    void* between = ScratchAllocate(600 << 10);  // a new block
+    ScratchRelease(between);
+    ScratchRelease(taken_large);
+    void* request = ScratchAllocate(520 << 10);
+    s.between_is_smaller = request == between && taken_large != between;
+    ScratchRelease(request);
     return s;
   });
   REQUIRE(seen.kept_at_start == 0);
@@ -90,7 +99,8 @@ TEST_CASE("scratch blocks: a freed large block serves the next request of its si
   REQUIRE(seen.again_is_large);
   REQUIRE(seen.kept_after_again == 0);
   REQUIRE(seen.kept_after_both == 2);
-  REQUIRE_FALSE(seen.half_is_large);
+  REQUIRE_FALSE(seen.small_fit_is_large);
+  REQUIRE(seen.between_is_smaller);
 }
 
 TEST_CASE("scratch blocks: a thread keeps at most its count and bytes") {
