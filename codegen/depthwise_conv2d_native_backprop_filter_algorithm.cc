@@ -120,8 +120,13 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const Expr padded_cols = has_vectors ? (out_cols + plane_vector - 1) / plane_vector * plane_vector : Expr(0);
   const Expr planes_whole =
       whole_images(a.input_images, a.input) && whole_images(a.out_backprop_images, a.out_backprop);
+  // The shapes the padded-image sums can take, apart from the choice against the plane sums.
+  const Expr padded_fits = a.mask_padding == 0 && a.stride == 1 && undilated && a.multiplier == 1 &&
+                           a.filter_rows() == 5 && a.filter_cols() == 5 &&
+                           (!nhwc || a.out_backprop.dim(0).extent() % variants.padded_vector == 0);
+  const Expr few_images_padded = a.has_padded_sums && padded_fits && batch <= a.kMaxPaddedSumsPlaneBatch;
   a.use_plane_sums = a.has_plane_sums ? (a.stride == 1 && undilated && out_cols == in_cols && small_planes(out_plane) &&
-                                         planes_whole)
+                                         planes_whole && !few_images_padded)
                                       : Halide::cast<bool>(false);
   a.use_strided_plane_sums =
       a.has_plane_sums ? (a.stride == 2 && undilated && out_rows * padded_cols <= a.kMaxStridedPlanePositions &&
@@ -130,12 +135,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
                                          a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
                                       : Halide::cast<bool>(false);
-  a.use_padded_sums = a.has_padded_sums
-                          ? (a.mask_padding == 0 && a.stride == 1 && undilated && a.multiplier == 1 &&
-                             a.filter_rows() == 5 && a.filter_cols() == 5 &&
-                             (!nhwc || a.out_backprop.dim(0).extent() % variants.padded_vector == 0) &&
-                             !a.use_plane_sums)
-                          : Halide::cast<bool>(false);
+  a.use_padded_sums = a.has_padded_sums ? (padded_fits && !a.use_plane_sums) : Halide::cast<bool>(false);
   a.use_other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
   const Expr& other_sums = a.use_other_sums;
   const Expr image_rows = batch * out_rows;

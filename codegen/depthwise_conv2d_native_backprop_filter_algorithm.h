@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 40;
+inline constexpr int kDepthwiseBackpropFilterRevision = 41;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -123,12 +123,20 @@ struct DepthwiseBackpropFilterAlgorithm {
 
   // With padded-image sums, update `padded_sums_update` sums over `padded_rows` instead of update 0
   // whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5 taps; in NHWC
-  // a depth of whole `padded_vector`s, in NCHW planes too large for the plane sums). The input is read
-  // through `padded_input`, the image with zeros around it, which a schedule can copy once per image: a
-  // sweep of it needs neither the per-column masks at the row ends (on a 14-wide row, 4 of its 14
-  // columns) nor the row masks. out_backprop is read through `padded_out_backprop`, a copy of the tensor
-  // that a schedule can place apart from update 0's.
+  // a depth of whole `padded_vector`s, in NCHW planes too large for the plane sums or a batch of at most
+  // kMaxPaddedSumsPlaneBatch images). The input is read through `padded_input`, the image with zeros
+  // around it, which a schedule can copy once per image: a sweep of it needs neither the per-column masks
+  // at the row ends (on a 14-wide row, 4 of its 14 columns) nor the row masks. out_backprop is read
+  // through `padded_out_backprop`, a copy of the tensor that a schedule can place apart from update 0's.
   bool has_padded_sums = false;
+  // NCHW 5x5 planes small enough for the plane sums take the padded-image sums instead at batches up to
+  // this: a padded sweep needs none of the plane sums' two masking ANDs per tap and vector, while its three
+  // copies of each image (NCHW stages the planes channel-innermost, then pads the input) cost more than the
+  // masks save once the batch no longer stays in cache. Ahead-of-time builds alternated call by call at two
+  // threads, cold / hot ms, batch 1: 14x14x672 0.50 / 0.26 -> 0.45 / 0.17, 7x7x1152 0.37 / 0.23 -> 0.29 /
+  // 0.11, 14x14x480 0.36 / 0.19 -> 0.31 / 0.13; batch 2: 14x14x672 0.78 / 0.44 -> 0.66 / 0.35. From batch 4
+  // the plane sums are faster (7x7x1152: 0.74 against 0.94 ms; batch 32: 4.0 against 8.0).
+  static constexpr int kMaxPaddedSumsPlaneBatch = 2;
   int padded_sums_update = 0;
   Halide::Expr use_padded_sums;
   Halide::RDom padded_rows;   // (ow, oh, n): every output position

@@ -198,11 +198,13 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
   cases.push_back(ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 16, {1, 1, 1, 0}));
   // NCHW stride 2 on rows of more than one vector masks each tap by its row and its column, not the table.
   for (int64_t k : {3, 5}) cases.push_back(SameCase(DataFormat::kNCHW, k, 2, 1, 2, 9, 20, 16));
-  // 5x5 stride 1 takes the padded-image sums (in NCHW only on planes too large for the plane sums): their
-  // padded taps next to an Inf gradient turn into NaN until the call is run again with masks.
+  // 5x5 stride 1 takes the padded-image sums (in NCHW only on planes too large for the plane sums, or at
+  // batches of one or two): their padded taps next to an Inf gradient turn into NaN until the call is run
+  // again with masks, which in NCHW on small planes is through the plane sums.
   for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
     cases.push_back(SameCase(format, 5, 1, 1, 1, 20, 20, 8));
   }
+  cases.push_back(SameCase(DataFormat::kNCHW, 5, 1, 1, 2, 9, 9, 8));
   // gpu_register_taps (on PoCL) runs its rows up to a multiple of 32 and masks the extra ones, which read
   // the last image's rows again: with 3 x 7 rows, five of them read its first row, the one with the Infs.
   SessionOptions gpu;
@@ -271,10 +273,12 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // NCHW plane sums (stride 1; at most 9216 position-taps, or 4096 positions for filters of at most nine
       // taps): planes that are not whole vectors, taps that cross into the neighbouring planes of the first
       // and last channels, a multiplier of 2, filters other than 3x3 and 5x5 (an even one pads unevenly),
-      // the largest planes either side of the limits.
-      {3, 1, 1, 2, 7, 7, 40},    {5, 1, 1, 2, 14, 14, 24}, {3, 1, 2, 1, 5, 6, 3},    {4, 1, 1, 2, 9, 10, 8},
+      // the largest planes either side of the limits. 5x5 takes them from batch 3 (kMaxPaddedSumsPlaneBatch).
+      {3, 1, 1, 2, 7, 7, 40},    {5, 1, 1, 3, 14, 14, 24}, {3, 1, 2, 1, 5, 6, 3},    {4, 1, 1, 2, 9, 10, 8},
       {1, 1, 1, 2, 7, 9, 16},    {2, 1, 1, 1, 6, 5, 9},    {3, 1, 1, 1, 64, 64, 8},  {3, 1, 1, 1, 64, 65, 8},
-      {5, 1, 1, 1, 19, 19, 8},   {5, 1, 1, 1, 19, 20, 8},
+      {5, 1, 1, 3, 19, 19, 8},   {5, 1, 1, 3, 19, 20, 8},
+      // NCHW 5x5 planes that the plane sums could take, at batches of one and two: the padded-image sums.
+      {5, 1, 1, 1, 7, 7, 40},    {5, 1, 1, 2, 14, 14, 24},
       // NCHW stride-2 plane sums (output rows rounded up to whole vectors, at most 512 positions): the
       // largest either side of the limit (16 rows of 32, 17 rows of 32); 5x5 on rows of two vectors (masked
       // by row and column) and of one (masked from the table).
@@ -288,7 +292,8 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {5, 2, 1, 2, 14, 14, 32},
       // NHWC padded-image sums (5x5, stride 1, whole vectors of channels; four columns per step): a depth
       // that is not whole vectors (13) and one of single vectors (8, 24), widths that are not whole steps,
-      // images split into bands (batch 1) and grouped two to a chunk. NCHW takes them for 29x30 above.
+      // images split into bands (batch 1) and grouped two to a chunk. NCHW takes them for 29x30 and for
+      // batches of one and two above.
       {5, 1, 1, 3, 13, 10, 13},  {5, 1, 1, 1, 40, 9, 8},    {5, 1, 1, 34, 6, 7, 24},
   };
   // `zero` only names the element type (float or double).
@@ -322,7 +327,7 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
   }
   // Plane sums (stride 1 and 2), NCHW padded-image sums and column-phase sums in double: four lanes to a
   // vector instead of eight.
-  for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 1, 9, 11, 5}, Shape{3, 2, 1, 2, 11, 10, 6},
+  for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 3, 9, 11, 5}, Shape{3, 2, 1, 2, 11, 10, 6},
                          Shape{5, 1, 1, 2, 20, 21, 5}}) {
     check(0.0, DataFormat::kNCHW, s);
   }
