@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 41;
+inline constexpr int kDepthwiseBackpropFilterRevision = 42;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -49,9 +49,10 @@ struct DepthwiseBackpropFilterAlgorithm {
   // The number of chunks, at least 1: it sizes the partial sums (a GPU runtime refuses zero-sized buffers).
   Halide::Param<int32_t> chunks{"chunks"};
   // 1: every tap that falls on padding is masked in both factors. 0: a kernel may instead multiply
-  // out_backprop by zeros standing for the padding (the padded-image sums), which is exact unless an
-  // out_backprop value that meets padding is Inf or NaN; the result then holds a NaN, and the caller runs
-  // the kernel again with 1 (CallDepthwiseKernel).
+  // out_backprop by zeros standing for the padding (the padded-image sums) or by masked-out inputs (the
+  // plane sums, which also multiply the positions that round a plane up to whole vectors, read from the
+  // next channel's plane, by zeros), which is exact unless such an out_backprop value is Inf or NaN; the
+  // result then holds a NaN, and the caller runs the kernel again with 1 (CallDepthwiseKernel).
   Halide::Param<int32_t> mask_padding{"mask_padding"};
 
   // What the definition reads: the tensors themselves (NHWC), or with the channel index clamped (NCHW).
@@ -68,10 +69,11 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Func filter_grad;  // (d, kw, kh); update 0 sums over `rows`
 
   // With plane sums (NCHW only), update `plane_sums_update` sums over `plane_positions` instead of update 0
-  // whenever `use_plane_sums` holds (stride 1, undilated, output rows as wide as the input's, at most 5x5
-  // taps, small planes); the other update's reduction is then empty. A position's taps are read at fixed offsets in
-  // the plane and masked by `plane_mask` (p, kw, kh): all ones where the tap falls inside the image, else
-  // zero, and zero for the positions that round the plane up to whole vectors.
+  // whenever `use_plane_sums` holds (mask_padding 0, stride 1, undilated, output rows as wide as the
+  // input's, at most 5x5 taps, small planes); the other update's reduction is then empty. A position's taps
+  // are read at fixed offsets in the plane, their inputs masked by `plane_mask` (p, kw, kh): all ones where
+  // the tap falls inside the image, else zero, and zero for the positions that round the plane up to whole
+  // vectors.
   bool has_plane_sums = false;
   int plane_sums_update = 0;  // and the next update, the strided plane sums
   Halide::Expr use_plane_sums;
@@ -90,10 +92,10 @@ struct DepthwiseBackpropFilterAlgorithm {
   // cold 0.91 -> 0.79, hot 0.39 -> 0.30). The mask's storage is this large.
   static constexpr int kMaxNineTapPlanePositions = 4096;
   static constexpr int kMaxPlaneTaps = 5;  // per filter row and column
-  // At stride 2, the next update sums the same way whenever `use_strided_plane_sums` holds (undilated, the
-  // same limits on the output plane with its rows rounded up to whole vectors), but along each output row:
-  // a vector of output columns reads every other value of an input row. The mask's positions are then rows
-  // of whole vectors.
+  // At stride 2, the next update sums the same way whenever `use_strided_plane_sums` holds (mask_padding 0,
+  // undilated, the same limits on the output plane with its rows rounded up to whole vectors), but along
+  // each output row: a vector of output columns reads every other value of an input row. The mask's
+  // positions are then rows of whole vectors.
   Halide::Expr use_strided_plane_sums;
   // Measured at two threads against the channel-block sweep: 14x14x576 (7 rows of 8) 1.8 against 2.3 ms,
   // 28x28x192 (14 rows of 16) 1.6-1.9 against 1.9-2.4, but 56x56x144 (28 rows of 32) 3.9 against 3.6.

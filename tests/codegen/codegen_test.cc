@@ -157,12 +157,29 @@ Tensor PositiveWithInfinities(const TensorShape& shape, DataFormat format, std::
   return *Tensor::FromVector<float>(values, shape);
 }
 
+// Requires `got` to match the direct definition where it is finite and to be +Inf where it is infinite;
+// returns how many elements are of each kind.
+std::pair<int, int> RequireMatchWithInfinities(const DepthwiseConvGeometry& g, const Tensor& x, const Tensor& dy,
+                                               const Tensor& got) {
+  const testing::DirectResult want = testing::DirectDefinition<float>(g, x, dy);
+  const auto values = got.flat<float>();
+  int finite = 0, infinite = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    INFO("element " << i << ": got " << values[i] << ", want " << static_cast<double>(want.value[i]));
+    if (std::isfinite(static_cast<double>(want.value[i]))) {
+      ++finite;
+      REQUIRE(std::abs(values[i] - static_cast<double>(want.value[i])) <=
+              testing::AllowedError<float>(want.magnitude[i], want.reduction_length));
+    } else {
+      ++infinite;
+      REQUIRE(values[i] == std::numeric_limits<float>::infinity());
+    }
+  }
+  return {finite, infinite};
+}
+
 }  // namespace
 
-// Padding contributes nothing, even next to an Inf: a kernel that read a real row or column for a padded
-// tap and multiplied it by zero would turn those taps into NaN. The first row and column of one tensor
-// are +Inf and everything else positive, so the definition's sums are finite, or exactly +Inf where a tap
-// really reads an Inf.
 // CallDepthwiseKernel checks a CPU result for Inf and NaN where it was written. A caller that hands a kernel
 // buffers wrapped around device memory (the GPU benchmark) has no host copy to read: the call must leave the
 // result alone, not read through a null pointer, and run the kernel once.
@@ -184,6 +201,10 @@ TEST_CASE("CallDepthwiseKernel reads no result that is only on the device") {
   }
 }
 
+// Padding contributes nothing, even next to an Inf: a kernel that read a real row or column for a padded
+// tap and multiplied it by zero would turn those taps into NaN. The first row and column of one tensor
+// are +Inf and everything else positive, so the definition's sums are finite, or exactly +Inf where a tap
+// really reads an Inf.
 TEST_CASE("padded taps stay exact next to Inf in either tensor") {
   std::mt19937_64 rng(5);
   std::vector<testing::RandomCase> cases;
@@ -200,7 +221,7 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
   for (int64_t k : {3, 5}) cases.push_back(SameCase(DataFormat::kNCHW, k, 2, 1, 2, 9, 20, 16));
   // 5x5 stride 1 takes the padded-image sums (in NCHW only on planes too large for the plane sums, or at
   // batches of one or two): their padded taps next to an Inf gradient turn into NaN until the call is run
-  // again with masks, which in NCHW on small planes is through the plane sums.
+  // again with masks. So do the NCHW plane sums (the 9x9 cases above), which mask only the input.
   for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
     cases.push_back(SameCase(format, 5, 1, 1, 1, 20, 20, 8));
   }
@@ -230,26 +251,40 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
                                     << TargetName(options.target));
       absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, options);
       REQUIRE(got.ok());
-      const testing::DirectResult want = testing::DirectDefinition<float>(g, x, dy);
-      const auto values = got->flat<float>();
-      int finite = 0, infinite = 0;
-      for (size_t i = 0; i < values.size(); ++i) {
-        INFO("element " << i << ": got " << values[i] << ", want " << static_cast<double>(want.value[i]));
-        if (std::isfinite(static_cast<double>(want.value[i]))) {
-          ++finite;
-          REQUIRE(std::abs(values[i] - static_cast<double>(want.value[i])) <=
-                  testing::AllowedError<float>(want.magnitude[i], want.reduction_length));
-        } else {
-          ++infinite;
-          REQUIRE(values[i] == std::numeric_limits<float>::infinity());
-        }
-      }
+      const auto [finite, infinite] = RequireMatchWithInfinities(g, x, dy, *got);
       // Both kinds of tap occur, so the case checks what it claims; but with no left padding every tap
       // reads out_backprop's first column against a real input column, so all of them are infinite.
       if (inf_in_input || g.pad_left > 0) REQUIRE(finite > 0);
       REQUIRE(infinite > 0);
     }
   }
+}
+
+// The NCHW plane sums round each plane up to whole vectors, and those positions read out_backprop from the
+// next channel's plane against masked inputs. An Inf there, on a position that meets no padding (the image
+// has no padding rows), is exact in its own channel, +Inf on all nine taps, and must leave the channel
+// before it finite: the first call's NaN there sends the call through the masked path again.
+TEST_CASE("NCHW plane sums: an Inf read past a plane's end leaves the channel before it finite") {
+  std::mt19937_64 rng(23);
+  // 9 x 7 input, padding only left and right: 7 x 7 output planes, rounded up to 56 positions, so the
+  // channel before reads the first seven of the next one's (its first row).
+  const testing::RandomCase c = ExplicitCase(DataFormat::kNCHW, 3, 3, 1, 1, 9, 7, 16, {0, 0, 1, 1});
+  const DepthwiseConvGeometry& g = c.geometry;
+  const auto nowhere = [](int64_t, int64_t) { return false; };
+  const Tensor x = PositiveWithInfinities(testing::InputShape(g), g.format, rng, nowhere);
+  std::vector<float> dy_values(static_cast<size_t>(testing::OutBackpropShape(g).num_elements()), 0.75f);
+  const int64_t infinite_channel = 5;
+  dy_values[static_cast<size_t>(testing::Offset(g.format, 7, 7, 16, 0, 0, 3, infinite_channel))] =
+      std::numeric_limits<float>::infinity();
+  const Tensor dy = *Tensor::FromVector<float>(dy_values, testing::OutBackpropShape(g));
+  absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
+  REQUIRE(got.ok());
+  const auto [finite, infinite] = RequireMatchWithInfinities(g, x, dy, *got);
+  REQUIRE(infinite == 9);
+  REQUIRE(finite == 9 * 15);
+  // [FH, FW, C, 1]: the channel before the infinite one, every tap.
+  const auto values = got->flat<float>();
+  for (int64_t tap = 0; tap < 9; ++tap) REQUIRE(std::isfinite(values[tap * 16 + infinite_channel - 1]));
 }
 
 // The random cases have few channels, so most of the CPU schedules' specialisations (3x3 and 5x5, strides
