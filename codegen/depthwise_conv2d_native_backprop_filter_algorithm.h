@@ -83,7 +83,8 @@ struct DepthwiseBackpropFilterAlgorithm {
   // Where plane sums win, from this machine's measurements at two threads (batch 32, against the
   // channel-block sweep): 3x3 on 7x7 to 28x28 planes (7x7x960: 1.7 against 3.1 ms; 28x28x192: 2.9 against
   // 2.6-2.9) and 5x5 on 14x14 (14x14x672: 10.9 against 12.8 ms), but not 5x5 on 28x28 (9.9 against 6.2 ms):
-  // every tap costs two masking ANDs per vector, so for larger filters the limit is on positions times taps.
+  // every tap cost two masking ANDs per vector (one since out_backprop is not masked), so for larger filters
+  // the limit is on positions times taps.
   static constexpr int kMaxPlaneTapPositions = 1024 * 9;
   // Filters of at most nine taps take the plane sums on planes up to 4096 positions: with a multiplier above
   // 1 the channel-block sweep is slower still (56x56x144, multiplier 2: plane sums 12.2 against 19.2 ms), and
@@ -131,8 +132,8 @@ struct DepthwiseBackpropFilterAlgorithm {
   // at the row ends (on a 14-wide row, 4 of its 14 columns) nor the row masks. out_backprop is read
   // through `padded_out_backprop`, a copy of the tensor that a schedule can place apart from update 0's.
   bool has_padded_sums = false;
-  // NCHW 5x5 planes small enough for the plane sums take the padded-image sums instead at batches up to
-  // this: a padded sweep needs none of the plane sums' two masking ANDs per tap and vector, while its three
+  // NCHW 5x5 planes small enough for the plane sums take the padded-image sums instead at batches up to this:
+  // a padded sweep needs none of the plane sums' masking ANDs (two per tap and vector then), while its three
   // copies of each image (NCHW stages the planes channel-innermost, then pads the input) cost more than the
   // masks save once the batch no longer stays in cache. Ahead-of-time builds alternated call by call at two
   // threads, cold / hot ms, batch 1: 14x14x672 0.50 / 0.26 -> 0.45 / 0.17, 7x7x1152 0.37 / 0.23 -> 0.29 /

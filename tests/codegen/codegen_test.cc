@@ -270,21 +270,22 @@ TEST_CASE("NCHW plane sums: an Inf read past a plane's end leaves the channel be
   // channel before reads the first seven of the next one's (its first row).
   const testing::RandomCase c = ExplicitCase(DataFormat::kNCHW, 3, 3, 1, 1, 9, 7, 16, {0, 0, 1, 1});
   const DepthwiseConvGeometry& g = c.geometry;
+  REQUIRE(g.out_rows * g.out_cols % 8 != 0);
   const auto nowhere = [](int64_t, int64_t) { return false; };
   const Tensor x = PositiveWithInfinities(testing::InputShape(g), g.format, rng, nowhere);
   std::vector<float> dy_values(static_cast<size_t>(testing::OutBackpropShape(g).num_elements()), 0.75f);
   const int64_t infinite_channel = 5;
-  dy_values[static_cast<size_t>(testing::Offset(g.format, 7, 7, 16, 0, 0, 3, infinite_channel))] =
-      std::numeric_limits<float>::infinity();
+  dy_values[static_cast<size_t>(testing::Offset(g.format, g.out_rows, g.out_cols, g.channels, 0, 0, 3,
+                                                infinite_channel))] = std::numeric_limits<float>::infinity();
   const Tensor dy = *Tensor::FromVector<float>(dy_values, testing::OutBackpropShape(g));
   absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, SessionOptions());
   REQUIRE(got.ok());
   const auto [finite, infinite] = RequireMatchWithInfinities(g, x, dy, *got);
   REQUIRE(infinite == 9);
-  REQUIRE(finite == 9 * 15);
+  REQUIRE(finite == 9 * (g.channels - 1));
   // [FH, FW, C, 1]: the channel before the infinite one, every tap.
   const auto values = got->flat<float>();
-  for (int64_t tap = 0; tap < 9; ++tap) REQUIRE(std::isfinite(values[tap * 16 + infinite_channel - 1]));
+  for (int64_t tap = 0; tap < 9; ++tap) REQUIRE(std::isfinite(values[tap * g.channels + infinite_channel - 1]));
 }
 
 // The random cases have few channels, so most of the CPU schedules' specialisations (3x3 and 5x5, strides

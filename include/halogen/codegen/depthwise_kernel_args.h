@@ -130,9 +130,9 @@ void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* o
 // A CPU kernel is first called with mask_padding 0, which lets it multiply out_backprop by zeros standing
 // for the padding (or, in NCHW, for the values past a plane's end that round it up to whole vectors):
 // exact, except that an Inf or NaN in out_backprop next to the padding (or at the start of the next
-// channel's plane) turns a padded tap into NaN where nothing should have been added. Any such result holds a NaN, so a result with an Inf or
-// NaN anywhere is computed again with every padded tap masked (twice the time, for such results only; the
-// check reads the result once, FH * FW * C * M values).
+// channel's plane) turns a padded tap into NaN where nothing should have been added. Any such result
+// holds a NaN, so a result with an Inf or NaN anywhere is computed again with every padded tap masked
+// (twice the time, for such results only; the check reads the result once, FH * FW * C * M values).
 template <typename Kernel>
 int CallDepthwiseKernel(Kernel&& kernel, DepthwiseKernelArgs& a) {
   using kernel_args_internal::AllFinite;
