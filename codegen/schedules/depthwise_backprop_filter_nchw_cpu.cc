@@ -17,15 +17,17 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   Halide::RVar position_vector("position_vector"), position_lane("position_lane");
   Var lane("lane");
 
-  // One parallel task per block of channels: per image, each channel's sums per vector lane (positions p
-  // with the same p % lanes), one accumulator vector per tap in registers, then the lanes of each tap added.
-  // Each plane is read contiguously, and an image's planes for the block one after another (with a task
-  // per channel, sweeping one small plane in every image, each plane waited on memory: 7x7 to 14x14 layers
-  // were 1.1-1.4x slower than with blocks of 8 channels; blocks of 16 gained a further 0-4%). The constant
-  // extents (`taps`: 3 or 5 for those specialisations, else 0) give every tap's accumulator a fixed place,
-  // which lets it stay in a register. `positions` is the RVar along a plane or a row; `rows` the output
-  // rows (update 2) or none; `images` the batch.
-  constexpr int kChannelBlock = 8;
+  // One parallel task per block of channels: per image, each channel's sums per vector lane (positions p with
+  // the same p % lanes), one accumulator vector per tap in registers, then the lanes of each tap added. Each
+  // plane is read contiguously, and an image's planes for the block one after another (with a task per channel,
+  // sweeping one small plane in every image, each plane waited on memory: 7x7 to 14x14 layers were 1.1-1.4x
+  // slower than with blocks of 8 channels). Blocks of 16 make each image's read of a block twice as long a
+  // stream (ahead-of-time builds alternated call by call, two threads, batch 32 cold: 7x7x960 2.00 -> 1.74 and
+  // 1.96 -> 1.69 ms, 14x14x576 stride 2 2.02 -> 1.91, the other layers 1-3% faster or within noise; batch 1
+  // 7x7x960 hot 0.070 -> 0.057). The constant extents (`taps`: 3 or 5 for those specialisations, else 0) give
+  // every tap's accumulator a fixed place, which lets it stay in a register. `positions` is the RVar along a
+  // plane or a row; `rows` the output rows (update 2) or none; `images` the batch.
+  constexpr int kChannelBlock = 16;
   Var d_block("d_block"), d_in("d_in");
   const auto sweep = [&](Halide::Stage sums, int taps, const Halide::RVar& positions,
                          const std::vector<Halide::RVar>& rows, const Halide::RVar& images) {
