@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 43;
+inline constexpr int kDepthwiseBackpropFilterRevision = 44;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -73,12 +73,13 @@ struct DepthwiseBackpropFilterAlgorithm {
   // input's, at most 5x5 taps, small planes); the other update's reduction is then empty. A position's taps
   // are read at fixed offsets in the plane, their inputs masked by `plane_mask` (p, kw, kh): all ones where
   // the tap falls inside the image, else zero, and zero for the positions that round the plane up to whole
-  // vectors.
+  // vectors. 3x3 filters take the same mask as two factors, `plane_mask_factors` (p, tap, axis): axis 0 the
+  // rows of filter row `tap`, axis 1 the columns of filter column `tap`, each zero past the plane as well.
   bool has_plane_sums = false;
   int plane_sums_update = 0;  // and the next update, the strided plane sums
   Halide::Expr use_plane_sums;
   Halide::RDom plane_positions;  // (p, n): every position of a plane, rounded up to whole vectors
-  Halide::Func plane_mask;
+  Halide::Func plane_mask, plane_mask_factors;
   Halide::Func input_image_source, out_backprop_image_source;  // the images, zero outside them
   // Where plane sums win, from this machine's measurements at two threads (batch 32, against the
   // channel-block sweep): 3x3 on 7x7 to 28x28 planes (7x7x960: 1.7 against 3.1 ms; 28x28x192: 2.9 against

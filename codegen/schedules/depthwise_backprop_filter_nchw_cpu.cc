@@ -74,9 +74,9 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
     sweep(taps == 0 ? strided_sums : strided_sums.specialize(fits), taps, strided.x, {strided.y}, strided.z);
   }
 
-  // The mask's storage has constant extents, so that every tap's row of it is a constant offset from one
-  // pointer; only the positions and taps of the call's shape are computed (none when the plane sums are
-  // not taken). Each row is a cache line longer than its positions: rows 16 KiB apart put a vector's nine
+  // The masks' storage (the table and its 3x3 factors) has constant extents, so that every tap's row of it
+  // is a constant offset from one pointer; only the positions and taps of the call's shape are computed
+  // (none when the plane sums are not taken). Each row is a cache line longer than its positions: rows 16 KiB apart put a vector's nine
   // taps in one set of the 8-way L1, which then misses on every step (3-7% of the 3x3 NCHW layers).
   constexpr int kMaskRowPadding = 16;
   const std::vector<Var> m = a.plane_mask.args();  // (p, kw, kh)
@@ -84,6 +84,12 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
       .bound_storage(m[0], a.kMaxNineTapPlanePositions + kMaskRowPadding)
       .bound_storage(m[1], a.kMaxPlaneTaps)
       .vectorize(m[0], lanes);
+  const std::vector<Var> f = a.plane_mask_factors.args();  // (p, tap, axis)
+  a.plane_mask_factors.compute_root()
+      .bound_storage(f[0], a.kMaxNineTapPlanePositions + kMaskRowPadding)
+      .bound_storage(f[1], a.kMaxPlaneTaps)
+      .bound(f[2], 0, 2)
+      .vectorize(f[0], lanes);
   const std::vector<Var> c = a.strided_column_mask.args();  // (ow, kw)
   a.strided_column_mask.compute_root()
       .bound_storage(c[0], a.kMaxStridedPlanePositions + kMaskRowPadding)
