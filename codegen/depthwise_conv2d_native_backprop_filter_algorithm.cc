@@ -241,19 +241,22 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     const Expr out_row =
         Halide::cast<int32_t>(Halide::floor((Halide::cast<float>(p) + 0.5f) / Halide::cast<float>(pitch)));
     const Expr out_col = p - out_row * pitch;
-    const Expr row = a.stride * out_row + tap_row - a.pad_top, col = a.stride * out_col + tap_col - a.pad_left;
-    a.plane_mask = Func("plane_mask");
-    a.plane_mask(p, tap_col, tap_row) =
-        Halide::select(out_row < out_rows && out_col < out_cols && row >= 0 && row < in_rows && col >= 0 &&
-                           col < in_cols,
-                       bits.max(), Halide::cast(bits, 0));
     const Expr in_plane = out_row < out_rows && out_col < out_cols;
+    const auto row_inside = [&](const Expr& filter_row) {
+      const Expr row = a.stride * out_row + filter_row - a.pad_top;
+      return row >= 0 && row < in_rows;
+    };
+    const auto col_inside = [&](const Expr& filter_col) {
+      const Expr col = a.stride * out_col + filter_col - a.pad_left;
+      return col >= 0 && col < in_cols;
+    };
+    a.plane_mask = Func("plane_mask");
+    a.plane_mask(p, tap_col, tap_row) = Halide::select(in_plane && row_inside(tap_row) && col_inside(tap_col),
+                                                       bits.max(), Halide::cast(bits, 0));
     Halide::Var tap("tap"), axis("axis");
-    const Expr tap_row_inside = out_row + tap - a.pad_top >= 0 && out_row + tap - a.pad_top < in_rows;
-    const Expr tap_col_inside = out_col + tap - a.pad_left >= 0 && out_col + tap - a.pad_left < in_cols;
     a.plane_mask_factors = Func("plane_mask_factors");
     a.plane_mask_factors(p, tap, axis) =
-        Halide::select(in_plane && Halide::select(axis == 0, tap_row_inside, tap_col_inside), bits.max(),
+        Halide::select(in_plane && Halide::select(axis == 0, row_inside(tap), col_inside(tap)), bits.max(),
                        Halide::cast(bits, 0));
     // Stride 2: column ow of a row of whole vectors against filter column tap_col.
     const Expr strided_col = 2 * p + tap_col - a.pad_left;

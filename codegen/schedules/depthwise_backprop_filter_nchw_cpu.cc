@@ -76,8 +76,9 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
 
   // The masks' storage (the table and its 3x3 factors) has constant extents, so that every tap's row of it
   // is a constant offset from one pointer; only the positions and taps of the call's shape are computed
-  // (none when the plane sums are not taken). Each row is a cache line longer than its positions: rows 16 KiB apart put a vector's nine
-  // taps in one set of the 8-way L1, which then misses on every step (3-7% of the 3x3 NCHW layers).
+  // (none when the plane sums are not taken). Each row is a cache line longer than its positions: rows
+  // 16 KiB apart put a vector's nine taps in one set of the 8-way L1, which then misses on every step (3-7%
+  // of the 3x3 NCHW layers).
   constexpr int kMaskRowPadding = 16;
   const std::vector<Var> m = a.plane_mask.args();  // (p, kw, kh)
   a.plane_mask.compute_root()
