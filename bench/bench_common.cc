@@ -91,6 +91,27 @@ std::string GetString(const std::string& json, const std::string& key) {
 
 }  // namespace
 
+std::string HostProcessor() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model, flags;
+  while (std::getline(in, line) && (model.empty() || flags.empty())) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key(absl::StripAsciiWhitespace(line.substr(0, colon)));
+    const std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    if (key == "model name" && model.empty()) model = value;
+    if (key == "flags" && flags.empty()) flags = " " + value + " ";
+  }
+  if (model.empty()) return "unknown";
+  // The name goes into JSON as it is: keep only characters that need no escaping there.
+  model.erase(std::remove_if(model.begin(), model.end(), [](char ch) { return ch == '"' || ch == '\\' || ch < ' '; }),
+              model.end());
+  const char* vectors = flags.find(" avx512f ") != std::string::npos ? "AVX-512"
+                        : flags.find(" avx2 ") != std::string::npos ? "AVX2"
+                                                                     : "no AVX2";
+  return absl::StrCat(model, ", ", vectors);
+}
+
 int64_t BenchShape::out_rows() const { return padding == "SAME" ? (h + stride - 1) / stride : (h - fh + stride) / stride; }
 int64_t BenchShape::out_cols() const { return padding == "SAME" ? (w + stride - 1) / stride : (w - fw + stride) / stride; }
 int64_t BenchShape::pad_top() const {

@@ -54,6 +54,11 @@ Roofline MeasureRoofline(int threads);
 // The median peak and the median bandwidth of several measurements (one per round); {} for none.
 Roofline MedianRoofline(const std::vector<Roofline>& measurements);
 
+// The processor as /proc/cpuinfo names it and the widest vector instructions it offers ("AVX-512", "AVX2"
+// or "no AVX2"), which decide the kernels' vector width: figures from hosts that differ in it are not
+// comparable. "unknown" where /proc/cpuinfo cannot be read.
+std::string HostProcessor();
+
 // One result line, as JSON.
 struct Record {
   BenchShape shape;

@@ -133,6 +133,9 @@ def main():
              "min(peak, bandwidth × FLOP/byte) with bytes = 4·(|X| + |dY| + |dW|), peak and bandwidth measured "
              "by the harness in the same run (an FMA loop; a 1 GiB read summed with vector adds)"
              f"{roofline_rounds_text}:", ""]
+    hosts = sorted({r.get("cpu", "") for r in records} - {""})
+    if hosts:
+        lines.append(f"- host: {'; '.join(hosts)} (the kernels take the widest vectors it offers)")
     for threads, (peak, bw) in sorted(machine.items()):
         lines.append(f"- {threads} thread(s): FMA peak {peak:.0f} GFLOP/s, streaming-read bandwidth {bw:.1f} GB/s")
     lines += ["", "Peers: `tensorflow` is the tensorflow-cpu 2.21 wheel as shipped; `tensorflow-eigen` the same with "

@@ -42,7 +42,9 @@ With --rounds R every implementation is timed R times, the rounds alternating th
 the median of its R medians: on a host whose speed drifts over minutes, one slow spell then cannot land on
 a single implementation. The peak and bandwidth are measured at the start of every round, and the roofline
 takes their medians.
-Prints a table and writes DIR/bench-<time>.json (default DIR: bench/results in the source tree).
+Prints a table and writes DIR/bench-<time>.json (default DIR: bench/results in the source tree); each
+record names the host's processor and its widest vector instructions (AVX-512, AVX2), which set the
+kernels' vector width, so that runs on different hosts are not compared as one.
 Shape file lines: name n h w c m fh fw stride padding.
 Peers that are not built or installed are reported as skipped.
 )";
@@ -171,6 +173,7 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
   const std::string bin = ExecutableDir();
   const std::string python = source_dir + "/.venv/bin/python";
   const std::string layout_list = absl::StrJoin(layouts, ",");
+  err << "[bench] host: " << bench::HostProcessor() << "\n";
   for (int threads : thread_counts) {
     // The machine is measured at the start of every round, like the kernels, and the roofline is the median
     // of those measurements: on a host whose speed drifts, one measurement before the rounds set every
@@ -252,6 +255,7 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
   }
   out << absl::StrCat("shape                 layout thr impl              cold_ms    hot_ms  GFLOP/s  %roof  x_halogen\n");
   std::string json = "[\n";
+  const std::string processor = bench::HostProcessor();
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     const double gflops = r.shape.flops() / (r.timing.median_cold_ms * 1e6);
@@ -268,6 +272,7 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
     absl::StrAppend(&json, "  ", record_json, ", \"roofline_gflops\": ", bound, ", \"percent_of_roofline\": ",
                     100 * gflops / bound, ", \"peak_gflops\": ", rooflines[r.threads].peak_gflops,
                     ", \"bandwidth_gbs\": ", rooflines[r.threads].bandwidth_gbs, ", \"roofline_rounds\": ", rounds,
+                    ", \"cpu\": \"", processor, "\"",
                     "}", i + 1 < records.size() ? ",\n" : "\n");
   }
   json += "]\n";

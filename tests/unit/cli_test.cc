@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -211,7 +212,7 @@ TEST_CASE("bench: rounds merge into the median of each implementation's round me
   CHECK(bench::ToJson(even[0]).find("\"rounds\": 2") != std::string::npos);
 }
 
-TEST_CASE("bench: the roofline is the median of the measurements taken at the start of each round") {
+TEST_CASE("bench: the roofline is the median of each round's measurement; the host is named") {
   // The unit: peak and bandwidth take their medians apart (an even count the mean of the middle two).
   const auto roofline = [](double peak, double bandwidth) {
     bench::Roofline r;
@@ -257,6 +258,36 @@ TEST_CASE("bench: the roofline is the median of the measurements taken at the st
   // The printed figures have one decimal.
   CHECK(std::fabs(field("peak_gflops") - (peaks[0] + peaks[1]) / 2) <= 0.051);
   CHECK(std::fabs(field("bandwidth_gbs") - (bandwidths[0] + bandwidths[1]) / 2) <= 0.051);
+
+  // The host line names the processor as /proc/cpuinfo does, with its widest vectors, and the records
+  // carry the same text.
+  std::string model, flags;
+  {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    for (std::string line; std::getline(cpuinfo, line);) {
+      const auto value = [&] {
+        std::string text = line.substr(line.find(": ") + 2);
+        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+        return text;
+      };
+      if (model.empty() && line.rfind("model name", 0) == 0) model = value();
+      if (flags.empty() && line.rfind("flags", 0) == 0) flags = " " + value() + " ";
+    }
+  }
+  const size_t host_at = r.err.find("[bench] host: ");
+  REQUIRE(host_at != std::string::npos);
+  const size_t host_start = host_at + std::string("[bench] host: ").size();
+  const std::string host = r.err.substr(host_start, r.err.find('\n', host_start) - host_start);
+  if (model.empty()) {
+    CHECK(host == "unknown");
+  } else {
+    CHECK(host.rfind(model, 0) == 0);
+    const std::string vectors = flags.find(" avx512f ") != std::string::npos ? "AVX-512"
+                                : flags.find(" avx2 ") != std::string::npos  ? "AVX2"
+                                                                             : "no AVX2";
+    CHECK(host == model + ", " + vectors);
+  }
+  CHECK(json.find("\"cpu\": \"" + host + "\"") != std::string::npos);
 }
 
 TEST_CASE("bench: a bad --rounds is an error line and exit code 2, before any timing") {
