@@ -173,7 +173,8 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
   const std::string bin = ExecutableDir();
   const std::string python = source_dir + "/.venv/bin/python";
   const std::string layout_list = absl::StrJoin(layouts, ",");
-  err << "[bench] host: " << bench::HostProcessor() << "\n";
+  const std::string processor = bench::HostProcessor();
+  err << "[bench] host: " << processor << "\n";
   for (int threads : thread_counts) {
     // The machine is measured at the start of every round, like the kernels, and the roofline is the median
     // of those measurements: on a host whose speed drifts, one measurement before the rounds set every
@@ -255,7 +256,6 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
   }
   out << absl::StrCat("shape                 layout thr impl              cold_ms    hot_ms  GFLOP/s  %roof  x_halogen\n");
   std::string json = "[\n";
-  const std::string processor = bench::HostProcessor();
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     const double gflops = r.shape.flops() / (r.timing.median_cold_ms * 1e6);
