@@ -134,7 +134,10 @@ DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat form
     variants.plane_vector = target.natural_vector_size(HalideType(dtype));
     variants.padded_vector = target.natural_vector_size(HalideType(dtype));
   }
-  if (schedule == DepthwiseBackpropFilterSchedule::kGpuRegisterTaps) variants.flat_rows_multiple = kGpuRowGroups;
+  if (schedule == DepthwiseBackpropFilterSchedule::kGpuRegisterTaps) {
+    variants.flat_rows_multiple = kGpuRowGroups;
+    if (format == DataFormat::kNCHW) variants.lane_columns_min_work = kGpuLaneColumnsMinWork;
+  }
   if (schedule == DepthwiseBackpropFilterSchedule::kCpuChannelTaps) {
     variants.phase_sums = true;
     variants.padded_vector = target.natural_vector_size(HalideType(dtype));

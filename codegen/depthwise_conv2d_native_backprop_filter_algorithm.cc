@@ -1,5 +1,7 @@
 #include "codegen/depthwise_conv2d_native_backprop_filter_algorithm.h"
 
+#include <iterator>
+
 namespace halogen {
 namespace codegen {
 
@@ -21,6 +23,18 @@ Expr Masked(const Expr& value, const Expr& mask) {
 }
 
 }  // namespace
+
+Expr DepthwiseBackpropFilterAlgorithm::lane_width_fits(int width) const {
+  return width == kLaneWidths[std::size(kLaneWidths) - 1] ? Halide::cast<bool>(true) : out_cols() > width / 2;
+}
+
+Expr DepthwiseBackpropFilterAlgorithm::lane_width() const {
+  Expr width = kLaneWidths[std::size(kLaneWidths) - 1];
+  for (int i = static_cast<int>(std::size(kLaneWidths)) - 2; i >= 0; --i) {
+    width = Halide::select(lane_width_fits(kLaneWidths[i]), kLaneWidths[i], width);
+  }
+  return width;
+}
 
 DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, DataFormat format,
                                                                DepthwiseBackpropFilterVariants variants) {
@@ -58,9 +72,6 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const auto dy_of = [&](const Func& dy, const Expr& ow, const Expr& oh, const Expr& n) {
     return nhwc ? dy(a.d, ow, oh, n) : dy(ow, oh, a.d, n);
   };
-  const auto dy_at = [&](const Expr& ow, const Expr& oh, const Expr& n) {
-    return dy_of(a.out_backprop_source, ow, oh, n);
-  };
   const auto in_col = [&](const Expr& ow) { return ow * a.stride + a.kw * a.dilation_cols - a.pad_left; };
   const auto in_row = [&](const Expr& oh) { return oh * a.stride + a.kh * a.dilation_rows - a.pad_top; };
 
@@ -85,7 +96,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const auto columns_inside = [&](const Expr& cols) {
     return Halide::BoundaryConditions::constant_exterior(all_ones, Halide::cast(bits, 0), {{0, cols}});
   };
-  Func x_cols_padded = zero_outside(a.input_source, in_cols);
+  a.input_cols_zeroed = zero_outside(a.input_source, in_cols);
   Func column_mask = columns_inside(in_cols);
 
   a.filter_grad = Func("filter_grad");
@@ -141,10 +152,20 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const Expr& other_sums = a.use_other_sums;
   const Expr image_rows = batch * out_rows;
   a.flat_rows = variants.flat_rows_multiple > 0;
+  a.lane_columns = Halide::cast<bool>(false);
+  a.out_backprop_cols_zeroed = a.out_backprop_source;
   if (a.flat_rows) {
     const int multiple = variants.flat_rows_multiple;
     const Expr flat_rows = (image_rows + multiple - 1) / multiple * multiple;
-    a.rows = Halide::RDom(0, out_cols, 0, Halide::select(other_sums, 0, flat_rows), "rows");
+    Expr cols = out_cols;
+    if (variants.lane_columns_min_work > 0) {
+      const Expr depth = a.filter_grad.output_buffer().dim(0).extent();
+      a.lane_columns = depth * flat_rows >= variants.lane_columns_min_work;
+      cols = Halide::select(a.lane_columns, (out_cols + a.lane_width() - 1) / a.lane_width() * a.lane_width(),
+                            out_cols);
+      a.out_backprop_cols_zeroed = zero_outside(a.out_backprop_source, out_cols);
+    }
+    a.rows = Halide::RDom(0, cols, 0, Halide::select(other_sums, 0, flat_rows), "rows");
   } else {
     a.rows = Halide::RDom(0, out_cols, 0, out_rows, 0, Halide::select(other_sums, 0, batch), "rows");
   }
@@ -156,11 +177,14 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     const Expr oh = a.flat_rows ? a.rows.y % out_rows : a.rows.y;
     const Expr n = a.flat_rows ? Halide::min(a.rows.y / out_rows, batch - 1) : a.rows.z;
     const Expr ih = in_row(oh), iw = in_col(ow);
-    const Expr x = x_at(x_cols_padded, iw, Halide::clamp(ih, 0, in_rows - 1), n);
-    // A flat row past the last reads the last image's rows, masked out like padding.
-    const Expr mask = a.flat_rows ? Halide::select(a.rows.y < image_rows, row_mask(ih), Halide::cast(bits, 0))
-                                  : row_mask(ih);
-    a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * Masked(dy_at(ow, oh, n), mask & column_mask(iw));
+    const Expr x = x_at(a.input_cols_zeroed, iw, Halide::clamp(ih, 0, in_rows - 1), n);
+    // A flat row past the last reads the last image's rows, masked out like padding; so are the columns past
+    // the last with lane columns.
+    Expr mask = a.flat_rows ? Halide::select(a.rows.y < image_rows, row_mask(ih), Halide::cast(bits, 0))
+                            : row_mask(ih);
+    if (variants.lane_columns_min_work > 0) mask = mask & columns_inside(out_cols)(ow);
+    const Expr dy = dy_of(a.out_backprop_cols_zeroed, ow, oh, n);
+    a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * Masked(dy, mask & column_mask(iw));
   }
   if (a.has_phase_sums) {
     // Column-phase sums: input column 2j + phase against output column j - shift + pad_left. Every input

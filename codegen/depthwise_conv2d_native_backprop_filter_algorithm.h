@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 45;
+inline constexpr int kDepthwiseBackpropFilterRevision = 46;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -57,6 +57,10 @@ struct DepthwiseBackpropFilterAlgorithm {
 
   // What the definition reads: the tensors themselves (NHWC), or with the channel index clamped (NCHW).
   Halide::Func input_source, out_backprop_source;
+  // The tensors as update 0 reads them: input_source zero outside its columns, and out_backprop_source (zero
+  // outside its columns too with lane columns, below). A schedule can copy them for some of update 0's
+  // readers alone (Func::in with those readers).
+  Halide::Func input_cols_zeroed, out_backprop_cols_zeroed;
 
   Halide::Var d{"d"}, kw{"kw"}, kh{"kh"};
   // (ow, oh, n): every output position; with `flat_rows`, (ow, r): r is n * OH + oh, run up to a multiple of
@@ -66,6 +70,10 @@ struct DepthwiseBackpropFilterAlgorithm {
   // instead of update 0, whose reduction is then empty.
   Halide::Expr use_other_sums;
   bool flat_rows = false;
+  // With lane columns (DepthwiseBackpropFilterVariants::lane_columns_min_work), whether a shape takes them:
+  // update 0's columns then run up to a whole number of lanes of lane_width() columns, those past the last
+  // masked in both factors. Otherwise false.
+  Halide::Expr lane_columns;
   Halide::Func filter_grad;  // (d, kw, kh); update 0 sums over `rows`
 
   // With plane sums (NCHW only), update `plane_sums_update` sums over `plane_positions` instead of update 0
@@ -151,6 +159,12 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Func padded_out_backprop;
   Halide::Func padded_input_source;  // the input as padded_input reads it (NCHW: a copy a schedule can place)
 
+  // Lanes of 32, 16 or 8 columns: the widest whose half the output's rows exceed (8 for rows of 8 or fewer).
+  // lane_width_fits(w) is that rule's test for width w of kLaneWidths, taken in order; lane_width() its pick.
+  static constexpr int kLaneWidths[] = {32, 16, 8};
+  Halide::Expr lane_width_fits(int width) const;
+  Halide::Expr lane_width() const;
+  Halide::Expr out_cols() const { return out_backprop.dim(format == DataFormat::kNHWC ? 1 : 0).extent(); }
   Halide::Expr filter_rows() const { return filter_grad.output_buffer().dim(2).extent(); }
   Halide::Expr filter_cols() const { return filter_grad.output_buffer().dim(1).extent(); }
 
@@ -172,6 +186,10 @@ struct DepthwiseBackpropFilterVariants {
   // > 0: update 0's rows flat (`rows` is (ow, r)) and a multiple of this many, so that a schedule can split
   // them, and the sums over them, by a factor of it with no tail to test.
   int flat_rows_multiple = 0;
+  // > 0 (with flat rows): lane columns for every shape whose out_backprop depth times flat rows is at least
+  // this, so that a GPU schedule can give a warp's threads neighbouring columns with no tail to test (a tail
+  // that depends on the thread splits the warp into two paths run one after the other).
+  int lane_columns_min_work = 0;
 };
 
 // Defines the gradient for `dtype` (float or double), accumulating in that dtype, with the `variants`

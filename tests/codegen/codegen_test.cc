@@ -424,6 +424,53 @@ TEST_CASE("host-opencl: every GPU schedule matches the direct definition") {
   RequireEachKernelCompiledOnce();
 }
 
+// gpu_register_taps sweeps NCHW in place once out_backprop's depth times its rows (rounded up to 32) reach
+// 65536 (kGpuLaneColumnsMinWork): a warp along 32, 16 or 8 columns by the output's width, the columns run up
+// to whole lanes and the extra ones masked. Each lane width, 3x3 at strides 1 and 2, 5x5, a multiplier of 2
+// and a 2x3 filter with explicit padding (the tap-per-thread branch), all just above that work; then an Inf
+// in the last input column, which the first masked column's taps would read.
+TEST_CASE("host-opencl: gpu_register_taps sweeps large NCHW work in place") {
+  std::mt19937_64 rng(31);
+  SessionOptions options;
+  options.target = Target::kHostOpenCL;
+  options.schedule = "gpu_register_taps";
+  const DataFormat nchw = DataFormat::kNCHW;
+  const testing::RandomCase lanes_32 = SameCase(nchw, 3, 1, 1, 32, 33, 40, 64);  // 40 columns: two steps of 32
+  const testing::RandomCase cases[] = {
+      lanes_32,
+      SameCase(nchw, 3, 2, 1, 32, 66, 40, 64),         // 20 output columns, one step of 32
+      SameCase(nchw, 3, 1, 1, 32, 33, 12, 64),         // lanes of 16
+      SameCase(nchw, 5, 1, 1, 64, 17, 6, 64),          // lanes of 8
+      SameCase(nchw, 3, 2, 1, 64, 34, 7, 64),          // 4 output columns
+      SameCase(nchw, 3, 1, 2, 32, 33, 40, 32),         // multiplier 2
+      ExplicitCase(nchw, 2, 3, 1, 32, 33, 12, 64, {1, 0, 0, 1}),
+  };
+  for (const testing::RandomCase& c : cases) {
+    const DepthwiseConvGeometry& g = c.geometry;
+    const int64_t rows = (g.batch * g.out_rows + 31) / 32 * 32;
+    REQUIRE(g.channels * g.multiplier * rows >= 65536);
+    const Tensor x = testing::RandomTensor<float>(testing::InputShape(g), rng);
+    const Tensor dy = testing::RandomTensor<float>(testing::OutBackpropShape(g), rng);
+    INFO(x.shape().DebugString() << " " << g.filter_rows << "x" << g.filter_cols << " stride " << g.stride
+                                 << " multiplier " << g.multiplier);
+    absl::StatusOr<Tensor> got = testing::RunCase(c, x, dy, options);
+    REQUIRE(got.status().ToString() == "OK");
+    REQUIRE(testing::CompareWithDirectDefinition<float>(g, x, dy, *got) == "");
+  }
+  const DepthwiseConvGeometry& g = lanes_32.geometry;
+  const Tensor x = PositiveWithInfinities(testing::InputShape(g), nchw, rng,
+                                          [&](int64_t, int64_t w) { return w == g.in_cols - 1; });
+  const Tensor dy = PositiveWithInfinities(testing::OutBackpropShape(g), nchw, rng, [](int64_t, int64_t) {
+    return false;
+  });
+  absl::StatusOr<Tensor> got = testing::RunCase(lanes_32, x, dy, options);
+  REQUIRE(got.ok());
+  const auto [finite, infinite] = RequireMatchWithInfinities(g, x, dy, *got);
+  REQUIRE(finite > 0);  // filter column 0 never reads the last input column from a real output column
+  REQUIRE(infinite > 0);
+  RequireEachKernelCompiledOnce();
+}
+
 TEST_CASE("host kernels are bitwise deterministic for any thread count") { CheckBitwiseDeterminism(Target::kHost); }
 TEST_CASE("host-opencl kernels are bitwise deterministic for any thread count") {
   CheckBitwiseDeterminism(Target::kHostOpenCL);
