@@ -25,13 +25,13 @@ namespace codegen {
 // masks, each block of two vectors of channels over all of the chunk's rows.
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
-// NCHW on a CPU: one parallel task per vector of output channels, over the images in order. Each image's
-// planes for those channels are copied channel-innermost into a buffer in L2 and swept like NHWC, with
-// the 3x3 and 5x5 accumulators in registers (5x5 stride 1 on large planes: the padded-image sums, whose
-// staged copy has zeros around the image, so that the sweep needs no masks). Shapes with small planes
-// take the plane sums instead: one parallel task per block of 8 output channels sweeps each image's
-// planes of those channels, in memory order, vectorised along the plane (stride 1) or along each output
-// row (stride 2), with one accumulator vector per tap.
+// NCHW on a CPU: one parallel task per block of output channels (a vector, at most 8), over the images in
+// order. Each image's planes for those channels are copied channel-innermost into a buffer in L2 and swept
+// like NHWC, with the 3x3 and 5x5 accumulators in registers (5x5 stride 1 on large planes: the padded-image
+// sums, whose staged copy has zeros around the image, so that the sweep needs no masks). Shapes with small
+// planes take the plane sums instead: one parallel task per block of 8 output channels sweeps each image's
+// planes of those channels, in memory order, vectorised along the plane (stride 1) or along each output row
+// (stride 2), with one accumulator vector per tap.
 void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // Either layout on a GPU (CUDA, OpenCL): partial sums over row chunks, one thread per (channel, tap,
