@@ -159,7 +159,8 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Func padded_out_backprop;
   Halide::Func padded_input_source;  // the input as padded_input reads it (NCHW: a copy a schedule can place)
 
-  // Lanes of 32, 16 or 8 columns: the widest whose half the output's rows exceed (8 for rows of 8 or fewer).
+  // Lanes of 32, 16 or 8 columns: the widest of which the output rows hold more than half (8 for rows of at
+  // most 8 columns).
   // lane_width_fits(w) is that rule's test for width w of kLaneWidths, taken in order; lane_width() its pick.
   static constexpr int kLaneWidths[] = {32, 16, 8};
   Halide::Expr lane_width_fits(int width) const;

@@ -113,7 +113,7 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
   const int lanes = std::min(target.natural_vector_size(a.input.type()), 8);
   Var d_outer("d_outer"), d_inner("d_inner"), image("image");
 
-  // One parallel task per vector of output channels, over every image in order. Zeroing the result runs on
+  // One parallel task per block of output channels, over every image in order. Zeroing the result runs on
   // the calling thread: as a parallel loop over channels inside the taps' loops it handed nine (3x3) or 25
   // (5x5) loops per call to the thread pool, each waited for (see SumPerChunk in the NHWC schedule).
   dw.split(a.d, d_outer, d_inner, lanes, TailStrategy::GuardWithIf).vectorize(d_inner);
@@ -138,10 +138,10 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
         .parallel(d_outer);
   };
   // Per image, the block's planes of both tensors are copied into a channel-innermost buffer (reading
-  // each plane row contiguously, a short row's tail with masked loads; writing whole channel vectors), so
-  // the sweep over the image gets one vector per position as in NHWC, from L2. Whole vectors of channels
+  // each plane row contiguously, a short row's tail with masked loads; writing whole blocks of channels),
+  // so the sweep over the image gets one block per position as in NHWC, from L2. Whole blocks of channels
   // are staged, the sources' clamped channel index keeping the last block inside the tensors. Only the
-  // loads are masked: the buffer is rounded up to whole vectors of columns, because masked stores are
+  // loads are masked: the buffer is rounded up to whole blocks of columns, because masked stores are
   // microcoded on AMD's cores (7x7x960: 3.6 -> 1.9 ms with unmasked stores).
   const auto stage_per_image = [&](Halide::Func source, const Halide::RVar& images) {
     const std::vector<Var> v = source.args();  // (w, h, c, n)
@@ -204,7 +204,7 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
 
   // The padded-image sums (5x5, stride 1, planes too large for the plane sums): the same sweep of
   // per-image copies, here of the zero-padded input, so that it needs no masks. The padded copy is made
-  // from the staged, channel-innermost one, whole vectors of channels at a time; made straight from the
+  // from the staged, channel-innermost one, a whole block of channels at a time; made straight from the
   // planes, its vectors along a row straddled the padding (28x28x240: 6.9 ms against 6.0 with masks; 5.3
   // this way).
   if (a.has_padded_sums) {
