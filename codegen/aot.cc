@@ -66,7 +66,7 @@ absl::Status CopySupportHeaders(const fs::path& out_dir) {
     if (absl::Status s = CopyFile(halide_include / header, out_dir / "include" / header); !s.ok()) return s;
   }
   for (const char* header : {"halogen/codegen/depthwise_kernel_args.h", "halogen/codegen/depthwise_work_split.h",
-                             "halogen/codegen/kernel_scratch.h"}) {
+                             "halogen/codegen/kernel_scratch.h", "halogen/codegen/kernel_threads.h"}) {
     if (absl::Status s = CopyFile(halogen_include / header, out_dir / "include" / header); !s.ok()) return s;
   }
   return absl::OkStatus();

@@ -18,6 +18,7 @@
 #include "codegen/schedules/depthwise_backprop_filter_schedules.h"
 #include "halogen/codegen/depthwise_kernel_args.h"
 #include "halogen/codegen/kernel_scratch.h"
+#include "halogen/codegen/kernel_threads.h"
 
 namespace halogen {
 namespace codegen {
@@ -64,8 +65,11 @@ struct ErrorCapturingContext : Halide::JITUserContext {
   }
 };
 
-// Halide's thread pool is process-wide; changing its size only changes speed, never results.
+// The thread pools are process-wide; changing their size only changes speed, never results. Kernels
+// loaded from the disk cache run on the pool of kernel_threads.h (their runtime's own pool takes the loops
+// that find it taken); kernels compiled in memory, on Halide's JIT pool.
 void UseThreads(int num_threads) {
+  SetKernelThreads(num_threads);
   static std::mutex mutex;
   static int current = -1;
   std::lock_guard<std::mutex> lock(mutex);
@@ -73,7 +77,6 @@ void UseThreads(int num_threads) {
     Halide::Internal::JITSharedRuntime::set_num_threads(num_threads);
     current = num_threads;
   }
-  // Kernels loaded from the disk cache run on their own runtime's pool.
   if (int (*set_loaded)(int) = LoadedRuntimeSetNumThreads(); set_loaded != nullptr) set_loaded(num_threads);
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "halogen/codegen/kernel_scratch.h"
+#include "halogen/codegen/kernel_threads.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -64,12 +65,16 @@ absl::StatusOr<LoadedRuntime> LoadRuntimeLocked(Loader& l, absl::string_view obj
   auto handler = l.jit->lookup(*l.runtime, "halide_set_error_handler");
   auto set_malloc = l.jit->lookup(*l.runtime, "halide_set_custom_malloc");
   auto set_free = l.jit->lookup(*l.runtime, "halide_set_custom_free");
-  if (!threads || !handler || !set_malloc || !set_free) {
+  auto set_par_for = l.jit->lookup(*l.runtime, "halide_set_custom_do_par_for");
+  auto default_par_for = l.jit->lookup(*l.runtime, "halide_default_do_par_for");
+  if (!threads || !handler || !set_malloc || !set_free || !set_par_for || !default_par_for) {
     std::string why;
     if (!threads) why += ErrorText(threads.takeError());
     if (!handler) why += ErrorText(handler.takeError());
     if (!set_malloc) why += ErrorText(set_malloc.takeError());
     if (!set_free) why += ErrorText(set_free.takeError());
+    if (!set_par_for) why += ErrorText(set_par_for.takeError());
+    if (!default_par_for) why += ErrorText(default_par_for.takeError());
     return absl::InternalError(absl::StrCat("the Halide runtime object lacks its entry points: ", why));
   }
   loaded.set_num_threads = threads->toPtr<int (*)(int)>();
@@ -78,6 +83,10 @@ absl::StatusOr<LoadedRuntime> LoadRuntimeLocked(Loader& l, absl::string_view obj
   // Before any kernel runs, so that every block this runtime frees came from the same allocator.
   set_malloc->toPtr<halide_malloc_t (*)(halide_malloc_t)>()(&ScratchHalideMalloc);
   set_free->toPtr<halide_free_t (*)(halide_free_t)>()(&ScratchHalideFree);
+  // Parallel loops run on the pool of kernel_threads.h; those that find it taken (another thread's call)
+  // on this runtime's own pool.
+  kernel_threads_internal::ThePool().SetFallback(default_par_for->toPtr<halide_do_par_for_t>());
+  set_par_for->toPtr<halide_do_par_for_t (*)(halide_do_par_for_t)>()(&KernelThreadsDoParFor);
   return loaded;
 }
 

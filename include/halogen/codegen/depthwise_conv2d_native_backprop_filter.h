@@ -37,7 +37,7 @@ DepthwiseBackpropFilterSchedule DefaultSchedule(DataFormat format, Target target
 
 struct KernelOptions {
   Target target = Target::kHost;  // kReference is not a generated target
-  int num_threads = 0;            // 0: one per core
+  int num_threads = 0;            // 0: HL_NUM_THREADS if set, else one per core
   bool verbose = false;           // log kernel, schedule, target, cache hits/misses and compile times
   std::optional<DepthwiseBackpropFilterSchedule> schedule;  // unset: DefaultSchedule
 };

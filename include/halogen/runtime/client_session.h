@@ -23,7 +23,7 @@ namespace halogen {
 struct SessionOptions {
   // Where kernels run; see target.h.
   Target target = Target::kHost;
-  // Worker threads for a kernel; 0 = one per core.
+  // Threads for a kernel, the caller's included; 0 = HL_NUM_THREADS if set, else one per core.
   int num_threads = 0;
   // No single run allocates more than this for its outputs and scratch; past it Run returns
   // ResourceExhausted before allocating. The default is half of the machine's physical memory.
