@@ -80,7 +80,9 @@ class Pool {
   int DoParFor(void* user_context, halide_task_t task, int min, int size, uint8_t* closure) {
     if (size <= 0) return 0;
     const int threads = size < Threads() ? size : Threads();
-    if (threads <= 1 || busy_.exchange(true, std::memory_order_acquire)) return Elsewhere(user_context, task, min, size, closure, threads);
+    if (threads <= 1 || busy_.exchange(true, std::memory_order_acquire)) {
+      return Elsewhere(user_context, task, min, size, closure, threads);
+    }
     if (!StartWorkers(threads - 1)) {
       busy_.store(false, std::memory_order_release);
       return Elsewhere(user_context, task, min, size, closure, 1);
