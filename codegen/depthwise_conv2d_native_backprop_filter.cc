@@ -69,11 +69,11 @@ struct ErrorCapturingContext : Halide::JITUserContext {
 // loaded from the disk cache run on the pool of kernel_threads.h (their runtime's own pool takes the loops
 // that find it taken); kernels compiled in memory, on Halide's JIT pool.
 void UseThreads(int num_threads) {
-  SetKernelThreads(num_threads);
   static std::mutex mutex;
   static int current = -1;
   std::lock_guard<std::mutex> lock(mutex);
   if (num_threads != current) {
+    SetKernelThreads(num_threads);
     Halide::Internal::JITSharedRuntime::set_num_threads(num_threads);
     current = num_threads;
   }

@@ -18,13 +18,16 @@ using namespace halogen;  // NOLINT
 
 namespace {
 
+// How many times each index from `first` on has run.
 struct Counts {
   std::vector<std::atomic<int>> runs;
-  explicit Counts(int n) : runs(n) {}
+  int first;
+  explicit Counts(int n, int first_index = 0) : runs(n), first(first_index) {}
 };
 
 int CountTask(void* user_context, int index, uint8_t* /*closure*/) {
-  static_cast<Counts*>(user_context)->runs[index].fetch_add(1);
+  auto* counts = static_cast<Counts*>(user_context);
+  counts->runs[index - counts->first].fetch_add(1);
   return 0;
 }
 
@@ -45,11 +48,8 @@ TEST_CASE("kernel threads: every iteration runs once, for any loop size and thre
       for (int call = 0; call < 40; ++call) {
         INFO("threads " << threads << ", size " << size << ", call " << call);
         const int min = call % 3 - 1;  // loops need not start at 0
-        Counts counts(size + 2);
-        // Offset so that index min + i lands on runs[i + 1].
-        const int error = KernelThreadsDoParFor(&counts, [](void* uc, int index, uint8_t* closure) {
-          return CountTask(uc, index + 1 - reinterpret_cast<intptr_t>(closure), nullptr);
-        }, min, size, reinterpret_cast<uint8_t*>(static_cast<intptr_t>(min)));
+        Counts counts(size + 2, min - 1);  // one index on either side of the loop's, which must not run
+        const int error = KernelThreadsDoParFor(&counts, CountTask, min, size, nullptr);
         REQUIRE(error == 0);
         REQUIRE(counts.runs[0].load() == 0);
         for (int i = 1; i <= size; ++i) REQUIRE(counts.runs[i].load() == 1);
