@@ -30,9 +30,11 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // every tap's accumulator a fixed place, which lets it stay in a register. `positions` is the RVar along a
   // plane or a row; `rows` the output rows (update 2) or none; `images` the batch.
   constexpr int kChannelBlock = 16;
+  constexpr int kMinPairedPlanePositions = 2048;
   Var d_block("d_block"), d_in("d_in");
   const auto sweep = [&](Halide::Stage sums, int taps, const Halide::RVar& positions,
-                         const std::vector<Halide::RVar>& rows, const Halide::RVar& images) {
+                         const std::vector<Halide::RVar>& rows, const Halide::RVar& images,
+                         bool channel_pairs = false) {
     sums.split(positions, position_vector, position_lane, lanes);
     Halide::Func lane_sums = sums.rfactor(position_lane, lane);
     sums.reorder(position_lane, a.kw, a.kh, a.d)
@@ -47,6 +49,16 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
     // about 40% of the time (14x14x576, 7 rows of one vector).
     std::vector<Halide::VarOrRVar> sweep(rows.begin(), rows.end());
     sweep.push_back(position_vector);
+    Halide::VarOrRVar channels = a.d;
+    if (channel_pairs) {
+      // Two channels per step, 18 accumulators: the masks' loads and ANDs serve both, and at multiplier 2
+      // the input's loads too. Taken only where every block is whole (see below).
+      Var d_pair("d_pair"), d_of_pair("d_of_pair");
+      lane_sums.bound_extent(a.d, kChannelBlock);
+      update.split(a.d, d_pair, d_of_pair, 2).unroll(d_of_pair);
+      sweep.insert(sweep.begin(), d_of_pair);
+      channels = d_pair;
+    }
     if (taps == 5) {
       // 25 accumulators would spill: one filter row at a time (the plane is in L1 after the first).
       order.insert(order.end(), sweep.begin(), sweep.end());
@@ -55,7 +67,7 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
       order.push_back(a.kh);
       order.insert(order.end(), sweep.begin(), sweep.end());
     }
-    order.push_back(a.d);
+    order.push_back(channels);
     order.push_back(images);
     update.reorder(order);
     if (taps != 0) {
@@ -64,6 +76,7 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
       if (taps == 3) update.unroll(a.kh);
     }
     update.vectorize(lane);
+    update.partition(position_vector, Halide::Partition::Always);
     // Stride 2: one branch per kind of mask (see strided_wide_rows), each with the schedule above.
     if (!rows.empty()) update.specialize(a.strided_wide_rows);
   };
@@ -72,6 +85,18 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   for (int taps : {3, 5, 0}) {
     const Expr fits = taps == 0 ? Expr(true) : a.filter_cols() == taps && a.filter_rows() == taps;
     Halide::Stage plane_sums = dw.update(a.plane_sums_update), strided_sums = dw.update(a.plane_sums_update + 1);
+    // 3x3 on planes of kMinPairedPlanePositions or more: channel pairs (ahead-of-time builds alternated call
+    // by call, two threads, batch 32, cold / hot: 56x56x144 multiplier 2 11.5 / 11.9 -> 10.2 / 9.9 ms,
+    // multiplier 1 6.5 / 5.9 -> 6.2 / 5.1; 48x48x144 2.0 -> 1.7, 64x64x144 4.2 -> 3.7 at batch 16; batch 1
+    // 56x56x144 multiplier 2 hot 0.208 -> 0.176). On smaller planes they were slower (28x28x192 2.10 -> 2.38,
+    // 14x14x576 1.66 -> 1.87, 28x28x96 multiplier 2 1.78 -> 1.93), and mixed on 32x32. Only whole blocks of
+    // channels: a block past the last channel reads outside the images, through the boundary's slow path
+    // (50x50x37 at batch 3 took 3.4x as long with its last block run whole).
+    if (taps == 3) {
+      const Expr whole_blocks = a.out_backprop.dim(2).extent() % kChannelBlock == 0;
+      sweep(plane_sums.specialize(fits && whole_blocks && plane.x.extent() >= kMinPairedPlanePositions), taps,
+            plane.x, {}, plane.y, /*channel_pairs=*/true);
+    }
     sweep(taps == 0 ? plane_sums : plane_sums.specialize(fits), taps, plane.x, {}, plane.y);
     sweep(taps == 0 ? strided_sums : strided_sums.specialize(fits), taps, strided.x, {strided.y}, strided.z);
   }

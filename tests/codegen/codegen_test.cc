@@ -266,10 +266,13 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
 // before it finite: the first call's NaN there sends the call through the masked path again.
 TEST_CASE("NCHW plane sums: an Inf read past a plane's end leaves the channel before it finite") {
   std::mt19937_64 rng(23);
-  // 9 x 7 input, padding only left and right: 7 x 7 output planes, rounded up to 56 positions, so the
-  // channel before reads the first seven of the next one's (its first row).
-  const testing::RandomCase c = ExplicitCase(DataFormat::kNCHW, 3, 3, 1, 1, 9, 7, 16, {0, 0, 1, 1});
+  // Padding only left and right. 9 x 7 input: 7 x 7 output planes, rounded up to 56 positions, so the
+  // channel before reads the first seven of the next one's (its first row). 51 x 45: 49 x 45 planes, large
+  // enough for channel pairs, the channel before and the infinite one a pair.
+  const testing::RandomCase c = GENERATE(ExplicitCase(DataFormat::kNCHW, 3, 3, 1, 1, 9, 7, 16, {0, 0, 1, 1}),
+                                         ExplicitCase(DataFormat::kNCHW, 3, 3, 1, 1, 51, 45, 16, {0, 0, 1, 1}));
   const DepthwiseConvGeometry& g = c.geometry;
+  INFO(g.out_rows << " x " << g.out_cols << " planes");
   REQUIRE(g.out_rows * g.out_cols % 8 != 0);
   const auto nowhere = [](int64_t, int64_t) { return false; };
   const Tensor x = PositiveWithInfinities(testing::InputShape(g), g.format, rng, nowhere);
@@ -321,6 +324,9 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {3, 2, 1, 1, 32, 63, 9},   {3, 2, 1, 1, 34, 63, 9},   {5, 2, 1, 2, 20, 30, 8},  {5, 2, 1, 2, 11, 9, 8},
       // Multiplier 2, either side of the nine-tap limit, and a 5x5 filter on a plane past the other.
       {3, 1, 2, 1, 64, 64, 2},   {3, 1, 2, 1, 64, 65, 2},   {5, 1, 2, 1, 40, 40, 2},
+      // 3x3 plane sums two channels per step (planes of 2048 positions or more, whole blocks of 16 output
+      // channels), multipliers 1 and 2; and beside them a plane just under that size.
+      {3, 1, 1, 2, 47, 45, 32},  {3, 1, 2, 1, 46, 50, 8},   {3, 1, 1, 2, 45, 45, 16},
       // NHWC column-phase sums (stride 2, even widths): whole vectors, a depth that is not (13), many
       // rows per image (bands); and beside them the even-width shapes that do not take them (multiplier 2,
       // 5x5), whose phase sums are empty.
@@ -361,10 +367,10 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
     check_case(0.0f, ExplicitCase(format, 5, 5, 1, 2, 9, 10, 16, {0, 3, 4, 1}));
     check_case(0.0f, ExplicitCase(format, 5, 5, 1, 2, 9, 10, 16, {0, 0, 0, 0}));
   }
-  // Plane sums (stride 1 and 2), NCHW padded-image sums and column-phase sums in double: four lanes to a
-  // vector instead of eight.
+  // Plane sums (stride 1 and 2, and in pairs of channels), NCHW padded-image sums and column-phase sums in
+  // double: half as many lanes to a vector as in float.
   for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 3, 9, 11, 5}, Shape{3, 2, 1, 2, 11, 10, 6},
-                         Shape{5, 1, 1, 2, 20, 21, 5}}) {
+                         Shape{5, 1, 1, 2, 20, 21, 5}, Shape{3, 1, 2, 1, 47, 45, 8}}) {
     check(0.0, DataFormat::kNCHW, s);
   }
   check(0.0, DataFormat::kNHWC, Shape{3, 2, 1, 2, 12, 14, 12});
