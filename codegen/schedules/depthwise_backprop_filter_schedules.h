@@ -19,7 +19,7 @@ namespace codegen {
 // one image's rows), one parallel task each, combined in order. Inside a chunk, 3x3 and other filters
 // sweep each row once with all of its channels and keep the accumulators in L1; 5x5 filters (stride 1 or
 // 2, depth a multiple of two vectors) sum each row per (two vectors of channels, filter row), two columns
-// per step, with the accumulators in registers. Stride-2 shapes that take the column-phase sums read each
+// per step, with the accumulators in registers (an odd number of vectors: one vector, three columns). Stride-2 shapes that take the column-phase sums read each
 // input row in memory order, two columns' channels at a time. 5x5 stride-1 shapes that take the
 // padded-image sums copy each image once with zeros around it, then sweep the copy in registers with no
 // masks, each block of two vectors of channels over all of the chunk's rows.

@@ -225,6 +225,8 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
   for (DataFormat format : {DataFormat::kNHWC, DataFormat::kNCHW}) {
     cases.push_back(SameCase(format, 5, 1, 1, 1, 20, 20, 8));
   }
+  // NHWC with a depth of one vector: run again through the register sweep of one vector per block.
+  cases.push_back(SameCase(DataFormat::kNHWC, 5, 1, 1, 1, 20, 20, 16));
   cases.push_back(SameCase(DataFormat::kNCHW, 5, 1, 1, 2, 9, 9, 8));
   // gpu_register_taps (on PoCL) runs its rows up to a multiple of 32 and masks the extra ones, which read
   // the last image's rows again: with 3 x 7 rows, five of them read its first row, the one with the Infs.
@@ -292,8 +294,8 @@ TEST_CASE("NCHW plane sums: an Inf read past a plane's end leaves the channel be
 }
 
 // The random cases have few channels, so most of the CPU schedules' specialisations (3x3 and 5x5, strides
-// 1 and 2, multipliers 1 and 2, a depth that is a multiple of two vectors, tensors small and shallow enough
-// for the register sweep or not, images split into bands or grouped into chunks) are reached only by
+// 1 and 2, multipliers 1 and 2, a depth of an even or an odd number of vectors, tensors small and shallow
+// enough for the register sweep or not, images split into bands or grouped into chunks) are reached only by
 // shapes like these.
 TEST_CASE("every CPU specialisation matches the direct definition") {
   std::mt19937_64 rng(17);
@@ -304,7 +306,7 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
   };
   const Shape shapes[] = {
       {3, 1, 1, 3, 13, 11, 32},  {3, 2, 1, 3, 13, 11, 32},  {3, 1, 2, 3, 13, 11, 16}, {3, 2, 2, 2, 12, 13, 16},
-      {5, 1, 1, 3, 13, 11, 32},  {5, 2, 1, 2, 14, 13, 32},  {3, 1, 1, 1, 64, 61, 48}, {3, 1, 1, 3, 64, 65, 96},
+      {5, 1, 1, 3, 13, 11, 32},  {5, 2, 1, 2, 14, 13, 32},  {5, 2, 1, 2, 14, 13, 48}, {5, 2, 1, 1, 20, 21, 16},  {3, 1, 1, 1, 64, 61, 48}, {3, 1, 1, 3, 64, 65, 96},
       {3, 2, 1, 3, 64, 61, 96},  {5, 1, 1, 1, 29, 30, 64},
       // The 3x3 register sweep takes small tensors of positions up to 128 bytes: 32 floats (above) or 16
       // doubles; a deeper one (48 floats, above) takes the L1 sweep.
@@ -375,6 +377,7 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
   }
   check(0.0, DataFormat::kNHWC, Shape{3, 2, 1, 2, 12, 14, 12});
   check(0.0, DataFormat::kNHWC, Shape{5, 1, 1, 2, 9, 11, 12});
+  check(0.0, DataFormat::kNHWC, Shape{5, 2, 1, 2, 14, 13, 8});
   check_case(0.0, ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 6, {1, 1, 1, 0}));
   RequireEachKernelCompiledOnce();
 }
