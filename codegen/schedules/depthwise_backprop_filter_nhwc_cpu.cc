@@ -12,8 +12,10 @@ using Halide::Var;
 
 namespace {
 
-// The deepest position (channels x bytes) that the 3x3 register sweep takes (see ScheduleCpuChannelTaps).
+// The deepest position (channels x bytes) that the 3x3 register sweep takes for small tensors, and the
+// shallowest that it takes at stride 1 for any (see ScheduleCpuChannelTaps).
 constexpr int kMaxRegisterSweepPositionBytes = 128;
+constexpr int kMinDeepRegisterSweepPositionBytes = 3072;
 
 // The loops of a reduction over (columns, rows, images) split into fixed chunks of rows.
 struct RowChunks {
@@ -234,10 +236,20 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   };
   const Expr fits_in_cache = tensor_bytes(a.input) + tensor_bytes(a.out_backprop) <= Expr(int64_t{4} << 20);
   const Expr shallow_positions = depth * a.input.type().bytes() <= kMaxRegisterSweepPositionBytes;
+  // Deep positions take it too, at stride 1 and any size: the L1 sweep keeps all nine taps' accumulators of
+  // a chunk in L1 (9 x depth values), which at 960 floats is 34 KiB of the 48, and the rows it reads no
+  // longer fit beside them. Ahead-of-time builds alternated call by call, two threads, cold / hot ms:
+  // 7x7x960 batch 32 0.94 / 0.49 -> 0.75 / 0.41 (0.77 -> 0.59 cold in a second run), 10x10x960 1.60 -> 1.25,
+  // 14x14x960 3.25 / 1.80 -> 2.80 / 1.48, 7x7x1280 batch 16 0.72 -> 0.50; batch 1 7x7x960 0.056 / 0.028 ->
+  // 0.045 / 0.024. Shallower, the L1 sweep stays ahead: 7x7x576 hot 0.24 -> 0.29, 14x14x576 0.82 -> 0.93,
+  // 14x14x384 cold 1.12 -> 1.34, 28x28x192 2.0 -> 2.7; so does stride 2 (15x15x960 1.33 -> 1.62).
+  const Expr deep_positions = depth * a.input.type().bytes() >= kMinDeepRegisterSweepPositionBytes;
   for (int stride : {1, 2}) {
+    const Expr takes_it = stride == 1 ? (fits_in_cache && shallow_positions) || deep_positions
+                                      : fits_in_cache && shallow_positions;
     SweepInRegisters(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
                                                  a.multiplier == 1 && undilated && depth % (2 * lanes) == 0 &&
-                                                 fits_in_cache && shallow_positions),
+                                                 takes_it),
                      partial, a.rows, a, c, lanes, RegisterSweep());
   }
   for (int stride : {1, 2}) {

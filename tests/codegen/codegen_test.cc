@@ -306,11 +306,16 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
   };
   const Shape shapes[] = {
       {3, 1, 1, 3, 13, 11, 32},  {3, 2, 1, 3, 13, 11, 32},  {3, 1, 2, 3, 13, 11, 16}, {3, 2, 2, 2, 12, 13, 16},
-      {5, 1, 1, 3, 13, 11, 32},  {5, 2, 1, 2, 14, 13, 32},  {5, 2, 1, 2, 14, 13, 48}, {5, 2, 1, 1, 20, 21, 16},  {3, 1, 1, 1, 64, 61, 48}, {3, 1, 1, 3, 64, 65, 96},
+      {5, 1, 1, 3, 13, 11, 32},  {5, 2, 1, 2, 14, 13, 32},  {3, 1, 1, 1, 64, 61, 48}, {3, 1, 1, 3, 64, 65, 96},
       {3, 2, 1, 3, 64, 61, 96},  {5, 1, 1, 1, 29, 30, 64},
+      // NHWC 5x5 on a depth of an odd number of vectors: the register sweep of one vector per block (at
+      // stride 1 only when the call is run again with masks, see the padded taps' test).
+      {5, 2, 1, 2, 14, 13, 48},  {5, 2, 1, 1, 20, 21, 16},
       // The 3x3 register sweep takes small tensors of positions up to 128 bytes: 32 floats (above) or 16
       // doubles; a deeper one (48 floats, above) takes the L1 sweep.
       {3, 1, 1, 3, 13, 11, 16},  {3, 2, 1, 3, 13, 11, 16},
+      // It takes positions of 3 KiB or more at stride 1 (768 floats), of any tensor size.
+      {3, 1, 1, 2, 5, 6, 768},   {3, 1, 1, 1, 4, 3, 800},
       // NCHW plane sums (stride 1; at most 9216 position-taps, or 4096 positions for filters of at most nine
       // taps): planes that are not whole vectors, taps that cross into the neighbouring planes of the first
       // and last channels, a multiplier of 2, filters other than 3x3 and 5x5 (an even one pads unevenly),
@@ -378,6 +383,7 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
   check(0.0, DataFormat::kNHWC, Shape{3, 2, 1, 2, 12, 14, 12});
   check(0.0, DataFormat::kNHWC, Shape{5, 1, 1, 2, 9, 11, 12});
   check(0.0, DataFormat::kNHWC, Shape{5, 2, 1, 2, 14, 13, 8});
+  check(0.0, DataFormat::kNHWC, Shape{3, 1, 1, 1, 5, 4, 384});
   check_case(0.0, ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 6, {1, 1, 1, 0}));
   RequireEachKernelCompiledOnce();
 }
