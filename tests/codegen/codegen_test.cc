@@ -316,6 +316,8 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {3, 1, 1, 3, 13, 11, 16},  {3, 2, 1, 3, 13, 11, 16},
       // It takes positions of 3 KiB or more at stride 1 (768 floats), of any tensor size.
       {3, 1, 1, 2, 5, 6, 768},   {3, 1, 1, 1, 4, 3, 800},
+      // The NHWC stride-1 pair sums in half vectors: a depth of 40 (below), and 40 at multiplier 2.
+      {3, 1, 2, 2, 9, 10, 20},
       // NCHW plane sums (stride 1; at most 9216 position-taps, or 4096 positions for filters of at most nine
       // taps): planes that are not whole vectors, taps that cross into the neighbouring planes of the first
       // and last channels, a multiplier of 2, filters other than 3x3 and 5x5 (an even one pads unevenly),
@@ -384,6 +386,7 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
   check(0.0, DataFormat::kNHWC, Shape{5, 1, 1, 2, 9, 11, 12});
   check(0.0, DataFormat::kNHWC, Shape{5, 2, 1, 2, 14, 13, 8});
   check(0.0, DataFormat::kNHWC, Shape{3, 1, 1, 1, 5, 4, 384});
+  check(0.0, DataFormat::kNHWC, Shape{3, 1, 1, 2, 9, 10, 12});
   check_case(0.0, ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 6, {1, 1, 1, 0}));
   RequireEachKernelCompiledOnce();
 }
