@@ -20,11 +20,11 @@ namespace codegen {
 // sweep each row once with all of its channels and keep the accumulators in L1 (3x3 on small tensors of
 // shallow positions, or at stride 1 on deep ones: per two vectors of channels, in registers); 5x5 filters
 // (stride 1 or 2) sum each row per (two vectors of channels, filter row), two columns per step, with the
-// accumulators in registers (a depth of an odd number of vectors: one vector, three columns). Stride-2
-// shapes that take the column-phase sums read each input row in memory order, two columns' channels at a
-// time. 5x5 stride-1 shapes that take the padded-image sums copy each image once with zeros around it,
-// then sweep the copy in registers with no masks, each block of one vector of channels over all of the
-// chunk's rows, four columns per step.
+// accumulators in registers (a depth of an odd number of vectors, or of half vectors: one vector or half
+// vector, three columns). Stride-2 shapes that take the column-phase sums read each input row in memory
+// order, two columns' channels at a time. 5x5 stride-1 shapes that take the padded-image sums copy each
+// image once with zeros around it, then sweep the copy in registers with no masks, each block of one
+// vector of channels over all of the chunk's rows, four columns per step.
 void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target);
 
 // NCHW on a CPU: one parallel task per block of output channels (a vector, at most 8), over the images in

@@ -311,6 +311,8 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // NHWC 5x5 on a depth of an odd number of vectors: the register sweep of one vector per block (at
       // stride 1 only when the call is run again with masks, see the padded taps' test).
       {5, 2, 1, 2, 14, 13, 48},  {5, 2, 1, 1, 20, 21, 16},
+      // and of half vectors, stride 1 and 2.
+      {5, 1, 1, 2, 12, 13, 40},  {5, 2, 1, 1, 14, 13, 24},
       // The 3x3 register sweep takes small tensors of positions up to 128 bytes: 32 floats (above) or 16
       // doubles; a deeper one (48 floats, above) takes the L1 sweep.
       {3, 1, 1, 3, 13, 11, 16},  {3, 2, 1, 3, 13, 11, 16},
@@ -387,6 +389,7 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
   check(0.0, DataFormat::kNHWC, Shape{5, 2, 1, 2, 14, 13, 8});
   check(0.0, DataFormat::kNHWC, Shape{3, 1, 1, 1, 5, 4, 384});
   check(0.0, DataFormat::kNHWC, Shape{3, 1, 1, 2, 9, 10, 12});
+  check(0.0, DataFormat::kNHWC, Shape{5, 2, 1, 1, 12, 13, 12});
   check_case(0.0, ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 6, {1, 1, 1, 0}));
   RequireEachKernelCompiledOnce();
 }
