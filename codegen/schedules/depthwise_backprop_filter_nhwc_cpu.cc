@@ -276,17 +276,16 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     RegisterSweep one_vector;
     one_vector.vectors = 1;
     one_vector.columns = 3;
-    SweepInRegisters(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 && a.stride == stride &&
-                                                 a.multiplier == 1 && undilated && depth % lanes == 0),
-                     partial, a.rows, a, c, lanes, one_vector);
-    // A depth of whole half vectors, the same in half vectors: 14x14x40 batch 8 hot 0.141 -> 0.058 ms
+    // A depth of whole half vectors takes the same in half vectors: 14x14x40 batch 8 hot 0.141 -> 0.058 ms
     // (14x14x48: 0.033), 28x28x72 0.87 -> 0.30, 28x28x40 stride 2 0.146 -> 0.068, 28x28x40 batch 32 cold 2.26
     // -> 0.93; it too had gone to the L1 sweep.
-    if (lanes >= 8) {
+    std::vector<int> block_vectors = {lanes};
+    if (lanes >= 8) block_vectors.push_back(lanes / 2);
+    for (int vector : block_vectors) {
       SweepInRegisters(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 &&
                                                    a.stride == stride && a.multiplier == 1 && undilated &&
-                                                   depth % (lanes / 2) == 0),
-                       partial, a.rows, a, c, lanes / 2, one_vector);
+                                                   depth % vector == 0),
+                       partial, a.rows, a, c, vector, one_vector);
     }
   }
   for (int multiplier : {1, 2, 4}) sweep_in_l1(partial.update().specialize(a.multiplier == multiplier), false);
