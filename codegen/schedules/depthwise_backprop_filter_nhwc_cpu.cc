@@ -173,6 +173,10 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // slower that way (56x56x144 17.1 -> 17.9 ms), so it keeps the step of nine taps. Two columns per step
   // beside it (15 streams) were up to 30% slower, three rows per step 8-40% slower.
   const Expr depth = dw.output_buffer().dim(0).extent();
+  // The channel blocks that the 3x3 pair sums and the 5x5 one-block register sweep take: a vector, and where
+  // vectors hold 8 or more lanes, half of one (a depth of whole half vectors: 40, 72, 120 floats on 16 lanes).
+  std::vector<int> block_widths = {lanes};
+  if (lanes >= 8) block_widths.push_back(lanes / 2);
   // `pair_sums`: stride 1 only; at stride 2, where a pair shares one input row of three, they were 5% slower.
   const auto sweep_in_l1 = [&](Halide::Stage stage, bool unroll_taps, bool use_pair_sums = false,
                                bool rows_of_taps_apart = false) {
@@ -191,10 +195,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     // Ahead-of-time builds alternated call by call, two threads, hot: 56x56x40 batch 8 0.360 -> 0.224 ms
     // (56x56x48: 0.229), 28x28x72 0.139 -> 0.106, 14x14x120 0.064 -> 0.053, multiplier 2 on 56x56x20 1.12 ->
     // 0.22; cold 56x56x40 batch 32 1.99 -> 1.71.
-    std::vector<int> pair_vectors;
-    if (use_pair_sums) pair_vectors.push_back(lanes);
-    if (use_pair_sums && lanes >= 8) pair_vectors.push_back(lanes / 2);
-    for (int vector : pair_vectors) {
+    for (int vector : use_pair_sums ? block_widths : std::vector<int>()) {
       Halide::Stage whole = stage.specialize(depth % vector == 0);
       Var column_v("column_v"), pair_v("pair_v"), image_v("image_v");
       whole.split(row, row_pair, row_in_pair, 2, TailStrategy::GuardWithIf);
@@ -279,9 +280,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     // A depth of whole half vectors takes the same in half vectors: 14x14x40 batch 8 hot 0.141 -> 0.058 ms
     // (14x14x48: 0.033), 28x28x72 0.87 -> 0.30, 28x28x40 stride 2 0.146 -> 0.068, 28x28x40 batch 32 cold 2.26
     // -> 0.93; it too had gone to the L1 sweep.
-    std::vector<int> block_vectors = {lanes};
-    if (lanes >= 8) block_vectors.push_back(lanes / 2);
-    for (int vector : block_vectors) {
+    for (int vector : block_widths) {
       SweepInRegisters(partial.update().specialize(a.filter_cols() == 5 && a.filter_rows() == 5 &&
                                                    a.stride == stride && a.multiplier == 1 && undilated &&
                                                    depth % vector == 0),
