@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -301,6 +302,63 @@ Roofline MeasureRoofline(int threads) {
   std::free(data);
   r.bandwidth_gbs = best / 1e9;
   return r;
+}
+
+absl::StatusOr<Timing> TimeStreamingRead(double bytes, int threads, int runs) {
+  if (!(bytes >= 1) || threads < 1 || runs < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("a streaming read needs bytes, threads and runs of at least 1 (",
+                                                   bytes, ", ", threads, ", ", runs, ")"));
+  }
+  // Each thread's part a whole number of 32-float (128-byte) steps, the buffer rounded up to them.
+  const size_t steps = static_cast<size_t>(std::ceil(bytes / 128.0));
+  const size_t steps_per_thread = (steps + threads - 1) / threads;
+  const size_t part = steps_per_thread * 32, count = part * threads;
+  float* const data = static_cast<float*>(std::aligned_alloc(128, count * sizeof(float)));
+  if (data == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate ", count * sizeof(float),
+                                                     " bytes for the streaming read"));
+  }
+  std::fill(data, data + count, 1.0f);
+  const bool avx2 = __builtin_cpu_supports("avx2");
+  const auto read_part = [&](int t) {
+    const float* begin = data + part * t;
+    return avx2 ? SumAvx2(begin, part) : SumScalar(begin, part);
+  };
+  // The other threads wait, spinning, for each run's signal, so that a run times the reads and not the
+  // start of threads (tens of microseconds against a read of well under a millisecond).
+  std::atomic<int> generation{0}, finished{0};
+  std::atomic<bool> stop{false};
+  std::vector<float> sums(threads);
+  std::vector<std::thread> team;
+  for (int t = 1; t < threads; ++t) {
+    team.emplace_back([&, t] {
+      for (int seen = 0;;) {
+        while (generation.load(std::memory_order_acquire) == seen && !stop.load(std::memory_order_acquire)) {
+          _mm_pause();
+        }
+        if (stop.load(std::memory_order_acquire)) return;
+        seen = generation.load(std::memory_order_acquire);
+        sums[t] += read_part(t);
+        finished.fetch_add(1, std::memory_order_acq_rel);
+      }
+    });
+  }
+  const Timing timing = TimeRuns(
+      [&] {
+        finished.store(0, std::memory_order_release);
+        generation.fetch_add(1, std::memory_order_acq_rel);
+        sums[0] += read_part(0);
+        while (finished.load(std::memory_order_acquire) < threads - 1) _mm_pause();
+      },
+      runs);
+  stop.store(true, std::memory_order_release);
+  for (std::thread& th : team) th.join();
+  std::free(data);
+  // The sums keep the reads from being dropped: every value read is 1.
+  double total = 0;
+  for (float sum : sums) total += sum;
+  if (!(total > 0)) return absl::InternalError("the streaming read summed to nothing");
+  return timing;
 }
 
 std::string ToJson(const Record& r) {

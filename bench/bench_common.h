@@ -54,6 +54,14 @@ Roofline MeasureRoofline(int threads);
 // The median peak and the median bandwidth of several measurements (one per round); {} for none.
 Roofline MedianRoofline(const std::vector<Roofline>& measurements);
 
+// How long `bytes` take just to be read, in memory order, by `threads` threads, timed as TimeRuns times the
+// kernels (cold: after the same eviction; hot: back to back). With `bytes` a layer's tensors this is the
+// floor a cold call cannot beat: the eviction leaves the caches full of modified lines, each written back
+// to memory as a line read displaces it, so a cold read of a few tens of MB runs well below the streaming
+// bandwidth of the roofline. InvalidArgument for bytes < 1 or threads < 1; ResourceExhausted if the buffer
+// cannot be allocated.
+absl::StatusOr<Timing> TimeStreamingRead(double bytes, int threads, int runs);
+
 // The processor as /proc/cpuinfo names it and the widest vector instructions it offers ("AVX-512", "AVX2"
 // or "no AVX2"), which decide the kernels' vector width: figures from hosts that differ in it are not
 // comparable. "unknown" where /proc/cpuinfo cannot be read.

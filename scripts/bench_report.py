@@ -144,11 +144,20 @@ def main():
               "both oneDNN times are the backward-weights primitive alone, in the weights layout oneDNN prefers. "
               "Ratios are peer time / halogen time (above 1: halogen is faster).", ""]
 
+    # Runs before `cold-read` have no such column.
+    has_read = any(r["impl"] == "cold-read" for r in records)
+    if has_read:
+        lines += ["`cold read` is no kernel: a plain read of the layer's tensors (the roofline's bytes, in memory "
+                  "order, all threads), timed cold like the kernels; in brackets, halogen's share of its rate "
+                  "(read time / halogen time). It checks the roofline's bandwidth at each layer's size under the "
+                  "cold protocol.", ""]
+    read_header = " cold read ms (%) |" if has_read else ""
     summary = defaultdict(lambda: defaultdict(list))
     for threads in sorted(machine):
         lines += [f"## {threads} thread(s)", "",
-                  "| layer | layout | halogen ms | GFLOP/s | % roofline | " + " | ".join(f"{p} ms (x)" for p in PEERS) + " |",
-                  "|---|---|---:|---:|---:|" + "---:|" * len(PEERS)]
+                  "| layer | layout | halogen ms | GFLOP/s | % roofline |" + read_header + " " +
+                  " | ".join(f"{p} ms (x)" for p in PEERS) + " |",
+                  "|---|---|---:|---:|---:|" + "---:|" * (len(PEERS) + has_read)]
         for (t, name, layout), impls in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
             if t != threads or "halogen" not in impls:
                 continue
@@ -162,14 +171,23 @@ def main():
                 else:
                     cells.append("—")
             summary[(threads, family(h["shape"], layout))]["roofline"].append(h["percent_of_roofline"])
+            read_cell = ""
+            if has_read:
+                read_cell = "— | "
+                if "cold-read" in impls:
+                    read = impls["cold-read"]["median_ms"]
+                    read_cell = f'{read:.2f} ({100 * read / h["median_ms"]:.0f}%) | '
+                    summary[(threads, family(h["shape"], layout))]["read"].append(100 * read / h["median_ms"])
             lines.append(f'| {name} | {layout} | {h["median_ms"]:.2f} | {h["gflops"]:.1f} | '
-                         f'{h["percent_of_roofline"]:.0f}% | ' + " | ".join(cells) + " |")
+                         f'{h["percent_of_roofline"]:.0f}% | ' + read_cell + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Geometric means", "",
-              "| threads | family | halogen % roofline | " + " | ".join(f"x {p}" for p in PEERS) + " |",
-              "|---:|---|---:|" + "---:|" * len(PEERS)]
+              "| threads | family | halogen % roofline |" + (" halogen % of cold read |" if has_read else "") + " " +
+              " | ".join(f"x {p}" for p in PEERS) + " |",
+              "|---:|---|---:|" + "---:|" * (len(PEERS) + has_read)]
     for (threads, fam), values in sorted(summary.items()):
-        lines.append(f"| {threads} | {fam} | {geomean(values['roofline']):.0f}% | " +
+        read_cell = (f"{geomean(values['read']):.0f}% | " if values["read"] else "— | ") if has_read else ""
+        lines.append(f"| {threads} | {fam} | {geomean(values['roofline']):.0f}% | " + read_cell +
                      " | ".join(f"{geomean(values[p]):.2f}" if values[p] else "—" for p in PEERS) + " |")
     lines.append("")
 

@@ -31,7 +31,7 @@ using bench::BenchShape;
 using bench::Record;
 
 constexpr char kUsage[] = R"(usage: halogen bench [--shapes FILE] [--threads 1,2] [--runs 10] [--layouts NHWC,NCHW]
-                     [--impls halogen,reference,onednn,onednn-2.6,tensorflow,tensorflow-eigen]
+                     [--impls halogen,reference,onednn,onednn-2.6,tensorflow,tensorflow-eigen,cold-read]
                      [--reference_runs 3] [--rounds 1] [--out DIR] [--schedule NAME]
 
 Times DepthwiseConv2dNativeBackpropFilter (float32) per shape, layout and thread count: halogen, the
@@ -45,6 +45,10 @@ takes their medians.
 Prints a table and writes DIR/bench-<time>.json (default DIR: bench/results in the source tree); each
 record names the host's processor and its widest vector instructions (AVX-512, AVX2), which set the
 kernels' vector width, so that runs on different hosts are not compared as one.
+`cold-read` is no kernel: it times a plain read of each layer's tensors (|X| + |dY| + |dW| bytes, in
+memory order, all threads) cold and hot as the kernels are timed. The eviction leaves the caches full of
+modified lines, written back as reads displace them, so for layers of a few tens of MB this floor lies
+well below the roofline's streaming bandwidth; the table's x column is then its time over halogen's.
 Shape file lines: name n h w c m fh fw stride padding.
 Peers that are not built or installed are reported as skipped.
 )";
@@ -163,8 +167,16 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
       return ReportError(absl::InvalidArgumentError("--layouts takes NHWC and/or NCHW"), err);
     }
   }
-  const std::vector<std::string> impls =
-      List(flags->has("impls") ? flags->get("impls") : "halogen,reference,onednn,onednn-2.6,tensorflow,tensorflow-eigen");
+  constexpr char kAllImpls[] = "halogen,reference,onednn,onednn-2.6,tensorflow,tensorflow-eigen,cold-read";
+  const std::vector<std::string> known = List(kAllImpls);
+  const std::vector<std::string> impls = List(flags->has("impls") ? flags->get("impls") : kAllImpls);
+  for (const std::string& impl : impls) {
+    if (std::find(known.begin(), known.end(), impl) == known.end()) {
+      return ReportError(absl::InvalidArgumentError(absl::StrCat("--impls: unknown implementation '", impl,
+                                                                 "' (known: ", kAllImpls, ")")),
+                         err);
+    }
+  }
   const auto wants = [&](const std::string& impl) { return std::find(impls.begin(), impls.end(), impl) != impls.end(); };
   const std::string out_dir = flags->has("out") ? flags->get("out") : source_dir + "/bench/results";
 
@@ -208,6 +220,24 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
                 TimeSession(s, layout, threads, target, n, flags->has("schedule") ? flags->get("schedule") : "");
             if (!r.ok()) return ReportError(r.status(), err);
             records.push_back(*r);
+          }
+        }
+      }
+      if (wants("cold-read")) {
+        for (const BenchShape& s : *shapes) {
+          err << "[bench] " << round_label << "cold-read " << s.name << " " << threads << "t\n";
+          absl::StatusOr<bench::Timing> timing = bench::TimeStreamingRead(s.bytes(), threads, runs);
+          if (!timing.ok()) return ReportError(timing.status(), err);
+          // The same bytes in either layout: one measurement, a record per layout for the table.
+          for (const std::string& layout : layouts) {
+            Record r;
+            r.shape = s;
+            r.layout = layout;
+            r.threads = threads;
+            r.impl = "cold-read";
+            r.timing = *timing;
+            r.note = absl::StrCat("a read of ", static_cast<int64_t>(s.bytes()), " bytes in memory order");
+            records.push_back(r);
           }
         }
       }

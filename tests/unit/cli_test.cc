@@ -301,3 +301,46 @@ TEST_CASE("bench: a bad --rounds is an error line and exit code 2, before any ti
     CHECK_FALSE(Exists(dir / "results"));
   }
 }
+
+TEST_CASE("bench: an unknown --impls name is an error line and exit code 2, before any timing") {
+  TempDir dir;
+  for (const char* impls : {"halogn", "halogen,cold_read"}) {
+    INFO(impls);
+    Result r = Run(dir, std::string("bench --impls ") + impls + " --out " + (dir / "results"));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("error: ", 0) == 0);
+    CHECK(r.err.find("unknown implementation") != std::string::npos);
+    CHECK_FALSE(Exists(dir / "results"));
+  }
+}
+
+TEST_CASE("bench: cold-read times a read of each layer's tensors, one record per layout and thread count") {
+  CHECK(bench::TimeStreamingRead(0, 1, 1).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(bench::TimeStreamingRead(1024, 0, 1).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(bench::TimeStreamingRead(1024, 1, 0).status().code() == absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<bench::Timing> small = bench::TimeStreamingRead(1000, 2, 3);
+  REQUIRE(small.ok());
+  CHECK(small->median_cold_ms > 0);
+  CHECK(small->median_hot_ms > 0);
+
+  TempDir dir;
+  {
+    std::ofstream shapes(dir / "shapes.txt");
+    shapes << "tiny 2 9 9 8 2 3 3 2 SAME\n";
+  }
+  Result r = Run(dir, "bench --shapes " + (dir / "shapes.txt") + " --impls cold-read --layouts NHWC,NCHW " +
+                          "--threads 1,2 --runs 1 --out " + (dir / "results"));
+  REQUIRE(r.exit_code == 0);
+  std::string json;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "results")) json = *ReadWholeFile(entry.path());
+  // Bytes of X (2x9x9x8), dY (2x5x5x16) and dW (3x3x8x2) in float32, counted here apart from the harness.
+  const int64_t bytes = 4 * (2 * 9 * 9 * 8 + 2 * 5 * 5 * 16 + 3 * 3 * 8 * 2);
+  int records = 0;
+  for (size_t at = json.find("\"impl\": \"cold-read\""); at != std::string::npos;
+       at = json.find("\"impl\": \"cold-read\"", at + 1)) {
+    ++records;
+  }
+  CHECK(records == 4);  // NHWC and NCHW at 1 and 2 threads
+  CHECK(json.find("a read of " + std::to_string(bytes) + " bytes") != std::string::npos);
+  CHECK(json.find("\"impl\": \"halogen\"") == std::string::npos);
+}
