@@ -56,10 +56,10 @@ Roofline MedianRoofline(const std::vector<Roofline>& measurements);
 
 // How long `bytes` take just to be read, in memory order, by `threads` threads, timed as TimeRuns times the
 // kernels (cold: after the same eviction; hot: back to back). With `bytes` a layer's tensors this is the
-// floor a cold call cannot beat: the eviction leaves the caches full of modified lines, each written back
-// to memory as a line read displaces it, so a cold read of a few tens of MB runs well below the streaming
-// bandwidth of the roofline. InvalidArgument for bytes < 1 or threads < 1; ResourceExhausted if the buffer
-// cannot be allocated.
+// floor a cold call cannot beat, measured at that size and under that protocol, which the roofline's 1 GiB
+// read is not (the eviction leaves the caches full of modified lines, written back as reads displace
+// them). InvalidArgument for bytes < 1, threads < 1 or runs < 1; ResourceExhausted if the buffer cannot be
+// allocated.
 absl::StatusOr<Timing> TimeStreamingRead(double bytes, int threads, int runs);
 
 // The processor as /proc/cpuinfo names it and the widest vector instructions it offers ("AVX-512", "AVX2"

@@ -46,9 +46,8 @@ Prints a table and writes DIR/bench-<time>.json (default DIR: bench/results in t
 record names the host's processor and its widest vector instructions (AVX-512, AVX2), which set the
 kernels' vector width, so that runs on different hosts are not compared as one.
 `cold-read` is no kernel: it times a plain read of each layer's tensors (|X| + |dY| + |dW| bytes, in
-memory order, all threads) cold and hot as the kernels are timed. The eviction leaves the caches full of
-modified lines, written back as reads displace them, so for layers of a few tens of MB this floor lies
-well below the roofline's streaming bandwidth; the table's x column is then its time over halogen's.
+memory order, all threads) cold and hot as the kernels are timed: the floor a cold call cannot beat, at
+the layer's size and after the same eviction. The table's x column is then its time over halogen's.
 Shape file lines: name n h w c m fh fw stride padding.
 Peers that are not built or installed are reported as skipped.
 )";
