@@ -144,6 +144,7 @@ DepthwiseBackpropFilterAlgorithm DefineScheduled(DataType dtype, DataFormat form
   if (schedule == DepthwiseBackpropFilterSchedule::kCpuChannelTaps) {
     variants.phase_sums = true;
     variants.padded_vector = target.natural_vector_size(HalideType(dtype));
+    variants.padding_by_select = target.has_feature(Halide::Target::AVX512);
   }
   DepthwiseBackpropFilterAlgorithm a = DefineDepthwiseBackpropFilter(dtype, format, variants);
   ApplySchedule(schedule, a, target);

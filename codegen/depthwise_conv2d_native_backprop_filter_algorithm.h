@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 52;
+inline constexpr int kDepthwiseBackpropFilterRevision = 53;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -74,6 +74,10 @@ struct DepthwiseBackpropFilterAlgorithm {
   // update 0's columns then run up to a whole number of lanes of lane_width() columns, those past the last
   // masked in both factors. Otherwise false.
   Halide::Expr lane_columns;
+  // With padding_by_select, whether update 0 keeps the AND masks anyway (5x5 filters). A schedule's branch
+  // that does not fix the filter's size folds the choice away only after a branch specialised on exactly
+  // this Expr; otherwise it computes both forms and selects between them per term.
+  Halide::Expr keeps_padding_masks;
   Halide::Func filter_grad;  // (d, kw, kh); update 0 sums over `rows`
 
   // With plane sums (NCHW only), update `plane_sums_update` sums over `plane_positions` instead of update 0
@@ -191,6 +195,11 @@ struct DepthwiseBackpropFilterVariants {
   // this, so that a GPU schedule can give a warp's threads neighbouring columns with no tail to test (a tail
   // that depends on the thread splits the warp into two paths run one after the other).
   int lane_columns_min_work = 0;
+  // Update 0 zeroes a padded tap's two factors with selects on the tap's row and column being inside the
+  // image, rather than ANDing them with all-ones or all-zeros masks. On AVX-512 a select against zero is a
+  // zero-masking load or multiply, with no instruction of its own, where each AND took a slot on the ports
+  // that also do the multiply-adds. 5x5 filters keep the ANDs (see DefineDepthwiseBackpropFilter).
+  bool padding_by_select = false;
 };
 
 // Defines the gradient for `dtype` (float or double), accumulating in that dtype, with the `variants`
