@@ -180,6 +180,29 @@ std::pair<int, int> RequireMatchWithInfinities(const DepthwiseConvGeometry& g, c
 
 }  // namespace
 
+// The CPU's chunks: no more than chunks of 8 rows would make (a short band rereads FH - stride rows), at
+// most 16, the rows spread evenly over them, and a count that any power-of-two team of threads splits
+// evenly, whatever the batch and height.
+TEST_CASE("CPU row chunks number a power of two and spread the rows evenly") {
+  using work_split::RowSplit;
+  for (int64_t total_rows = 1; total_rows <= 4096; ++total_rows) {
+    const int32_t rows = work_split::RowsPerChunk(RowSplit::kCpuChunks, total_rows);
+    const int32_t chunks = work_split::ChunkCount(total_rows, rows);
+    INFO("total rows " << total_rows << ": " << chunks << " chunks of " << rows);
+    REQUIRE(chunks <= std::max<int64_t>(1, (total_rows + 7) / 8));
+    REQUIRE(int64_t{rows} * chunks >= total_rows);
+    REQUIRE(int64_t{rows} * (chunks - 1) < total_rows);
+    REQUIRE(chunks <= 16);
+    REQUIRE((chunks & (chunks - 1)) == 0);
+    // Spread evenly: the last chunk is short by fewer rows than there are chunks.
+    REQUIRE(int64_t{rows} - (total_rows - int64_t{rows} * (chunks - 1)) < chunks);
+  }
+  // A 56-row image at batch 1: four chunks of 14 (it had been seven of 8, four for one of two threads).
+  REQUIRE(work_split::RowsPerChunk(RowSplit::kCpuChunks, 56) == 14);
+  REQUIRE(work_split::RowsPerChunk(RowSplit::kCpuChunks, 32 * 56) == 112);
+  REQUIRE(work_split::RowsPerChunk(RowSplit::kCpuChunks, 14) == 7);
+}
+
 // CallDepthwiseKernel checks a CPU result for Inf and NaN where it was written. A caller that hands a kernel
 // buffers wrapped around device memory (the GPU benchmark) has no host copy to read: the call must leave the
 // result alone, not read through a null pointer, and run the kernel once.

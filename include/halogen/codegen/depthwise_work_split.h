@@ -23,7 +23,11 @@ enum class RowSplit : int32_t {
 // one row per chunk: its threads need the parallelism, and the chunks' sums are added in two short levels.
 // The CPU's rows are then spread evenly over that many chunks: a 14-row image at batch 1 is two chunks of 7
 // rather than 8 and 6, which two threads finish together (14x14x576 at two threads 0.086-0.112 -> 0.079-0.083
-// ms, 14x14x672 5x5 0.18-0.20 -> 0.17).
+// ms, 14x14x672 5x5 0.18-0.20 -> 0.17). A count above two is then rounded down to a power of two, so that
+// any power-of-two team splits the chunks evenly: a 56-row image at batch 1 had been 7 chunks of 8 rows, four
+// for one thread and three for the other, and is now 4 of 14 (ahead-of-time builds alternated call by call,
+// two threads, hot: 56x56x144 0.095 -> 0.084 ms, multiplier 2 0.166 -> 0.144, 5x5 0.213 -> 0.196; one thread
+// unchanged; cold 0.57 -> 0.48).
 // On an H200 one row was the fastest of 1, 2, 4, 16 and 64 on 19 of bench/shapes.txt's 30 layer/layout
 // pairs and within 9% on the others (so its kernels now take one row per chunk by construction, which lets
 // its sums run with no tail tests); 256 chunks was up to 7.6x slower (112x112x32). gpu_row_chunks, whose
@@ -36,7 +40,12 @@ inline int32_t RowsPerChunk(RowSplit split, int64_t total_rows) {
   if (rows < min_rows) rows = min_rows;
   if (rows < 1) rows = 1;
   if (split == RowSplit::kCpuChunks && total_rows > 0) {
-    const int64_t chunk_count = (total_rows + rows - 1) / rows;
+    int64_t chunk_count = (total_rows + rows - 1) / rows;
+    if (chunk_count > 2) {
+      int64_t power = 2;
+      while (power * 2 <= chunk_count) power *= 2;
+      chunk_count = power;
+    }
     rows = (total_rows + chunk_count - 1) / chunk_count;
   }
   return static_cast<int32_t>(rows > 0x7fffffff ? 0x7fffffff : rows);
