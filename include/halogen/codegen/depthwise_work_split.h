@@ -12,20 +12,20 @@ namespace work_split {
 
 // How a schedule divides the rows among its partial sums; each generated kernel is compiled for one.
 enum class RowSplit : int32_t {
-  kCpuChunks,  // the CPU schedules: 16 chunks
+  kCpuChunks,  // the CPU schedules: at most 16 chunks, a power of two in number
   kGpuChunks,  // gpu_row_chunks: 256 chunks, each thread adding its tap over a chunk's rows in order
   kGpuRows,    // gpu_register_taps: one row per chunk (its kernels are built for it and ignore the argument)
 };
 
-// Rows (batch x output rows) per partial sum. A CPU has 16 chunks, each of at least 8 rows (or all of
+// Rows (batch x output rows) per partial sum. A CPU has at most 16 chunks, each of at least 8 rows (or all of
 // them): a band of a small batch's image reads FH - stride rows beyond its own, so one-row bands of a 5x5
 // filter would read the input five times (14x14x672 at batch 1: 0.47 -> 0.37 ms). gpu_register_taps takes
 // one row per chunk: its threads need the parallelism, and the chunks' sums are added in two short levels.
 // The CPU's rows are then spread evenly over that many chunks: a 14-row image at batch 1 is two chunks of 7
 // rather than 8 and 6, which two threads finish together (14x14x576 at two threads 0.086-0.112 -> 0.079-0.083
-// ms, 14x14x672 5x5 0.18-0.20 -> 0.17). A count above two is then rounded down to a power of two, so that
-// any power-of-two team splits the chunks evenly: a 56-row image at batch 1 had been 7 chunks of 8 rows, four
-// for one thread and three for the other, and is now 4 of 14 (ahead-of-time builds alternated call by call,
+// ms, 14x14x672 5x5 0.18-0.20 -> 0.17). Before that spread, a count above two is rounded down to a power of
+// two, so that any power-of-two team splits the chunks evenly: a 56-row image at batch 1 had been 7 chunks of
+// 8 rows, four for one thread and three for the other, and is now 4 of 14 (ahead-of-time builds alternated call by call,
 // two threads, hot: 56x56x144 0.095 -> 0.084 ms, multiplier 2 0.166 -> 0.144, 5x5 0.213 -> 0.196; one thread
 // unchanged; cold 0.57 -> 0.48).
 // On an H200 one row was the fastest of 1, 2, 4, 16 and 64 on 19 of bench/shapes.txt's 30 layer/layout
