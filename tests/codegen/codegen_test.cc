@@ -3,6 +3,7 @@
 // error where there is no GPU, and PTX compiled all the same.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
