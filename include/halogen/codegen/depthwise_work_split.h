@@ -25,9 +25,9 @@ enum class RowSplit : int32_t {
 // rather than 8 and 6, which two threads finish together (14x14x576 at two threads 0.086-0.112 -> 0.079-0.083
 // ms, 14x14x672 5x5 0.18-0.20 -> 0.17). Before that spread, a count above two is rounded down to a power of
 // two, so that any power-of-two team splits the chunks evenly: a 56-row image at batch 1 had been 7 chunks of
-// 8 rows, four for one thread and three for the other, and is now 4 of 14 (ahead-of-time builds alternated call by call,
-// two threads, hot: 56x56x144 0.095 -> 0.084 ms, multiplier 2 0.166 -> 0.144, 5x5 0.213 -> 0.196; one thread
-// unchanged; cold 0.57 -> 0.48).
+// 8 rows, four for one thread and three for the other, and is now 4 of 14 (ahead-of-time builds alternated
+// call by call, two threads, hot: 56x56x144 0.095 -> 0.084 ms, multiplier 2 0.166 -> 0.144, 5x5 0.213 ->
+// 0.196; one thread unchanged; cold 0.57 -> 0.48).
 // On an H200 one row was the fastest of 1, 2, 4, 16 and 64 on 19 of bench/shapes.txt's 30 layer/layout
 // pairs and within 9% on the others (so its kernels now take one row per chunk by construction, which lets
 // its sums run with no tail tests); 256 chunks was up to 7.6x slower (112x112x32). gpu_row_chunks, whose
