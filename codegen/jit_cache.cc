@@ -96,9 +96,10 @@ void RecordHalideCompile(const std::string& key, double seconds) {
   cache.stats.compile_seconds_per_key[key] += seconds;
 }
 
-void RecordDiskHit() {
+void RecordDiskHit(double seconds) {
   std::lock_guard<std::mutex> lock(TheCache().mutex);
   ++TheCache().stats.disk_hits;
+  TheCache().stats.disk_load_seconds += seconds;
 }
 
 void RecordDiskWrite() {

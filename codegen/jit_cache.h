@@ -28,7 +28,7 @@ absl::StatusOr<std::shared_ptr<const JitKernel>> GetOrBuildKernel(const std::str
 
 // Builders report what they did, for the counters.
 void RecordHalideCompile(const std::string& key, double seconds);
-void RecordDiskHit();
+void RecordDiskHit(double seconds);  // a kernel loaded from the disk cache, and how long that took
 void RecordDiskWrite();
 void RecordDiskRejected();
 

@@ -117,10 +117,11 @@ absl::Status BuildFromObjectCache(const std::string& key, const Halide::Target& 
   };
   const auto load = [&](const std::string& object) { return LoadKernelObject(object, symbol); };
   bool from_cache = false;
+  const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<DepthwiseKernelFn> fn =
       LoadCachedOrMade<DepthwiseKernelFn>(disk, full_key, compile, load, "kernel", verbose, &from_cache);
   if (!fn.ok()) return fn.status();
-  if (from_cache) RecordDiskHit();
+  if (from_cache) RecordDiskHit(SecondsSince(start));
   if (verbose) {
     std::fprintf(stderr, "[halogen] kernel %s %s the disk cache (%s)\n", key.c_str(),
                  from_cache ? "loaded from" : "compiled into", DiskCacheEntryPath(disk.dir, full_key).c_str());

@@ -138,6 +138,16 @@ def main():
         lines.append(f"- host: {'; '.join(hosts)} (the kernels take the widest vectors it offers)")
     for threads, (peak, bw) in sorted(machine.items()):
         lines.append(f"- {threads} thread(s): FMA peak {peak:.0f} GFLOP/s, streaming-read bandwidth {bw:.1f} GB/s")
+    # Building halogen's kernels, apart from the timings (runs before these fields were recorded have none).
+    jit = next((r for r in records if r["impl"] == "halogen" and "jit_compiles" in r), None)
+    if jit is not None:
+        if jit["jit_compiles"] > 0:
+            lines.append(f"- JIT compile (not in the timings): {jit['jit_compile_s']:.1f} s for "
+                         f"{jit['jit_compiles']} compile(s), the kernels and the Halide runtime")
+        if jit["jit_kernels_loaded"] > 0:
+            lines.append(f"- {jit['jit_kernels_loaded']} kernel(s) loaded from the disk cache in "
+                         f"{jit['jit_load_s'] * 1000:.0f} ms, compiled by an earlier process (`--kernels fresh` "
+                         "compiles them in the run, to time the compile)")
     lines += ["", "Peers: `tensorflow` is the tensorflow-cpu 2.21 wheel as shipped; `tensorflow-eigen` the same with "
               "`TF_ENABLE_ONEDNN_OPTS=0` (TensorFlow's own kernel); `onednn` is oneDNN's newest CPU build on PyPI "
               f"({notes.get('onednn', 'n/a')}); `onednn-2.6` is Debian's libdnnl 2.6 ({notes.get('onednn-2.6', 'n/a')}); "

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
@@ -32,7 +33,7 @@ using bench::Record;
 
 constexpr char kUsage[] = R"(usage: halogen bench [--shapes FILE] [--threads 1,2] [--runs 10] [--layouts NHWC,NCHW]
                      [--impls halogen,reference,onednn,onednn-2.6,tensorflow,tensorflow-eigen,cold-read]
-                     [--reference_runs 3] [--rounds 1] [--out DIR] [--schedule NAME]
+                     [--reference_runs 3] [--rounds 1] [--out DIR] [--schedule NAME] [--kernels cached]
 
 Times DepthwiseConv2dNativeBackpropFilter (float32) per shape, layout and thread count: halogen, the
 reference kernel and the peers, each cold (a buffer larger than the last-level cache written before each
@@ -48,11 +49,46 @@ kernels' vector width, so that runs on different hosts are not compared as one.
 `cold-read` is no kernel: it times a plain read of each layer's tensors (|X| + |dY| + |dW| bytes, in
 memory order, all threads) cold and hot as the kernels are timed: the floor a cold call cannot beat, at
 the layer's size and after the same eviction. The table's x column is then its time over halogen's.
+halogen's kernels are built before the timings, which leave their JIT compile out; the run reports it
+apart (stdout and every halogen record). --kernels cached (the default) loads kernels that an earlier
+process compiled from the disk cache, so that nothing is compiled; --kernels fresh compiles them in this
+run, into a temporary cache removed at the end, to time the compile.
 Shape file lines: name n h w c m fh fw stride padding.
 Peers that are not built or installed are reported as skipped.
 )";
 
 std::vector<std::string> List(const std::string& text) { return absl::StrSplit(text, ',', absl::SkipEmpty()); }
+
+// For --kernels fresh: a disk cache of this run's own, which nothing has filled yet, removed when the run
+// ends however it ends. Kernels built before it was set would not be compiled again: the bench builds
+// none before.
+class FreshKernelCache {
+ public:
+  static absl::StatusOr<std::unique_ptr<FreshKernelCache>> Create() {
+    std::string dir = (std::filesystem::temp_directory_path() / "halogen_bench_kernels_XXXXXX").string();
+    if (mkdtemp(dir.data()) == nullptr) {
+      return absl::InternalError("cannot create a temporary directory for --kernels fresh");
+    }
+    auto cache = std::unique_ptr<FreshKernelCache>(new FreshKernelCache(std::move(dir)));
+    codegen::DiskCacheOptions options = codegen::GetDiskCacheOptions();
+    options.enabled = true;
+    options.dir = cache->dir_;
+    codegen::SetDiskCacheOptions(options);
+    return cache;
+  }
+  ~FreshKernelCache() {
+    codegen::SetDiskCacheOptions(previous_);
+    std::error_code error;
+    std::filesystem::remove_all(dir_, error);
+  }
+  FreshKernelCache(const FreshKernelCache&) = delete;
+  FreshKernelCache& operator=(const FreshKernelCache&) = delete;
+
+ private:
+  explicit FreshKernelCache(std::string dir) : dir_(std::move(dir)), previous_(codegen::GetDiskCacheOptions()) {}
+  std::string dir_;
+  codegen::DiskCacheOptions previous_;
+};
 
 std::string ExecutableDir() {
   std::error_code error;
@@ -131,7 +167,8 @@ std::string RooflineText(const bench::Roofline& roofline) {
 
 int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   absl::StatusOr<Flags> flags =
-      Flags::Parse(args, {"shapes", "threads", "runs", "layouts", "impls", "reference_runs", "rounds", "out", "schedule"});
+      Flags::Parse(args, {"shapes", "threads", "runs", "layouts", "impls", "reference_runs", "rounds", "out", "schedule",
+                          "kernels"});
   if (!flags.ok()) return ReportError(flags.status(), err);
   if (flags->help()) {
     out << kUsage;
@@ -178,6 +215,16 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
   }
   const auto wants = [&](const std::string& impl) { return std::find(impls.begin(), impls.end(), impl) != impls.end(); };
   const std::string out_dir = flags->has("out") ? flags->get("out") : source_dir + "/bench/results";
+  const std::string kernels = flags->has("kernels") ? flags->get("kernels") : "cached";
+  if (kernels != "cached" && kernels != "fresh") {
+    return ReportError(absl::InvalidArgumentError("--kernels takes cached or fresh"), err);
+  }
+  std::unique_ptr<FreshKernelCache> fresh_cache;
+  if (kernels == "fresh") {
+    absl::StatusOr<std::unique_ptr<FreshKernelCache>> created = FreshKernelCache::Create();
+    if (!created.ok()) return ReportError(created.status(), err);
+    fresh_cache = *std::move(created);
+  }
 
   std::vector<Record> records;
   std::map<int, bench::Roofline> rooflines;
@@ -283,6 +330,13 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
   for (const Record& r : records) {
     if (r.impl == "halogen") halogen_ms[key(r)] = r.timing.median_cold_ms;
   }
+  // What building halogen's kernels took, apart from the timings.
+  const codegen::KernelCacheStats stats = codegen::GetKernelCacheStats();
+  // Kernels, and the Halide runtime when the disk cache did not hold it.
+  const int64_t objects_compiled = static_cast<int64_t>(stats.compiles_per_key.size());
+  const std::string jit_fields =
+      absl::StrCat(", \"jit_compile_s\": ", stats.compile_seconds, ", \"jit_compiles\": ", objects_compiled,
+                   ", \"jit_kernels_loaded\": ", stats.disk_hits, ", \"jit_load_s\": ", stats.disk_load_seconds);
   out << absl::StrCat("shape                 layout thr impl              cold_ms    hot_ms  GFLOP/s  %roof  x_halogen\n");
   std::string json = "[\n";
   for (size_t i = 0; i < records.size(); ++i) {
@@ -301,13 +355,17 @@ int Bench(const std::vector<std::string>& args, std::ostream& out, std::ostream&
     absl::StrAppend(&json, "  ", record_json, ", \"roofline_gflops\": ", bound, ", \"percent_of_roofline\": ",
                     100 * gflops / bound, ", \"peak_gflops\": ", rooflines[r.threads].peak_gflops,
                     ", \"bandwidth_gbs\": ", rooflines[r.threads].bandwidth_gbs, ", \"roofline_rounds\": ", rounds,
-                    ", \"cpu\": \"", processor, "\"",
+                    ", \"cpu\": \"", processor, "\"", r.impl == "halogen" ? jit_fields : "",
                     "}", i + 1 < records.size() ? ",\n" : "\n");
   }
   json += "]\n";
-  const codegen::KernelCacheStats stats = codegen::GetKernelCacheStats();
   out << "JIT compile time (apart from the timings): " << Fixed(stats.compile_seconds, 2) << " s for "
-      << stats.compiles_per_key.size() << " kernel(s)\n";
+      << objects_compiled << " compile(s) (kernels and the Halide runtime)";
+  if (stats.disk_hits > 0) {
+    out << "; " << stats.disk_hits << " kernel(s) loaded from the disk cache in " << Fixed(stats.disk_load_seconds, 3)
+        << " s (--kernels fresh compiles them in the run, to time the compile)";
+  }
+  out << "\n";
 
   std::error_code error;
   std::filesystem::create_directories(out_dir, error);

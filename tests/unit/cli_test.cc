@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -298,7 +299,8 @@ TEST_CASE("bench: a bad --rounds or an unknown --impls name is an error line and
                {"--rounds 101", "--rounds"},
                {"--rounds two", "--rounds"},
                {"--impls halogn", "unknown implementation"},
-               {"--impls halogen,cold_read", "unknown implementation"}};
+               {"--impls halogen,cold_read", "unknown implementation"},
+               {"--kernels warm", "--kernels"}};
   for (const auto& c : cases) {
     INFO(c.flags);
     Result r = Run(dir, "bench " + c.flags + " --out " + (dir / "results"));
@@ -338,4 +340,76 @@ TEST_CASE("bench: cold-read times a read of each layer's tensors, one record per
   CHECK(records == 4);  // NHWC and NCHW at 1 and 2 threads
   CHECK(json.find("a read of " + std::to_string(bytes) + " bytes") != std::string::npos);
   CHECK(json.find("\"impl\": \"halogen\"") == std::string::npos);
+}
+
+TEST_CASE("bench: halogen's JIT compile is reported apart from the timings and --kernels fresh compiles in the run") {
+  // One small NCHW layer (the quicker kernel to compile), with a disk cache of the test's own: the first run
+  // compiles into it, the second loads from it, and --kernels fresh compiles again into a temporary cache of
+  // its own, which it removes, leaving the test's cache as it was.
+  TempDir dir;
+  {
+    std::ofstream shapes(dir / "shapes.txt");
+    shapes << "tiny 1 6 6 16 1 3 3 1 SAME\n";
+  }
+  std::filesystem::create_directories(dir / "cache");
+  std::filesystem::create_directories(dir / "tmp");
+  const auto saved = [](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);
+    return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+  };
+  const std::optional<std::string> cache_dir = saved("HALOGEN_CACHE_DIR"), tmp_dir = saved("TMPDIR");
+  setenv("HALOGEN_CACHE_DIR", (dir / "cache").c_str(), 1);
+  setenv("TMPDIR", (dir / "tmp").c_str(), 1);
+  struct BenchRun {
+    Result result;
+    std::string json;
+  };
+  const auto bench = [&](const std::string& kernels) {
+    std::filesystem::remove_all(dir / "results");
+    BenchRun run{Run(dir, "bench --shapes " + (dir / "shapes.txt") + " --impls halogen --layouts NCHW --threads 1 --runs 1" +
+                         kernels + " --out " + (dir / "results")),
+            ""};
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "results")) run.json = *ReadWholeFile(entry.path());
+    return run;
+  };
+  const auto field = [](const std::string& json, const std::string& key) {
+    const size_t at = json.find("\"" + key + "\": ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(json.substr(at + key.size() + 4));
+  };
+  const auto entries = [](const std::string& path) {
+    return std::distance(std::filesystem::directory_iterator(path), std::filesystem::directory_iterator());
+  };
+
+  const BenchRun first = bench("");
+  REQUIRE(first.result.exit_code == 0);
+  CHECK(field(first.json, "jit_compiles") >= 1);
+  CHECK(field(first.json, "jit_compile_s") > 0);
+  CHECK(field(first.json, "jit_kernels_loaded") == 0);
+  CHECK(first.result.out.find("JIT compile time (apart from the timings)") != std::string::npos);
+  const auto cached_entries = entries(dir / "cache");
+  CHECK(cached_entries >= 1);
+
+  const BenchRun second = bench("");
+  REQUIRE(second.result.exit_code == 0);
+  CHECK(field(second.json, "jit_compiles") == 0);
+  CHECK(field(second.json, "jit_compile_s") == 0);
+  CHECK(field(second.json, "jit_kernels_loaded") == 1);
+  CHECK(second.result.out.find("1 kernel(s) loaded from the disk cache") != std::string::npos);
+
+  const BenchRun fresh = bench(" --kernels fresh");
+  REQUIRE(fresh.result.exit_code == 0);
+  CHECK(field(fresh.json, "jit_compiles") >= 1);
+  CHECK(field(fresh.json, "jit_compile_s") > 0);
+  CHECK(field(fresh.json, "jit_kernels_loaded") == 0);
+  CHECK(entries(dir / "cache") == cached_entries);
+  CHECK(entries(dir / "tmp") == 0);
+
+  for (const auto& [name, value] : {std::pair{"HALOGEN_CACHE_DIR", cache_dir}, std::pair{"TMPDIR", tmp_dir}}) {
+    if (value) {
+      setenv(name, value->c_str(), 1);
+    } else {
+      unsetenv(name);
+    }
+  }
 }

@@ -20,6 +20,7 @@ struct KernelCacheStats {
   int64_t disk_writes = 0;      // entries written to the disk cache
   int64_t disk_rejected = 0;    // entries found corrupt, stale or unloadable, removed and rebuilt
   double compile_seconds = 0;   // total time Halide spent compiling
+  double disk_load_seconds = 0; // total time spent loading kernels from the disk cache
   std::map<std::string, int> compiles_per_key;  // how often each key was compiled (at most 1)
   std::map<std::string, double> compile_seconds_per_key;
 };
