@@ -56,6 +56,36 @@ Result Run(const TempDir& dir, const std::string& args) {
   return r;
 }
 
+// The number after "key": in a bench JSON (its first record that has the key).
+double JsonNumber(const std::string& json, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\": ");
+  REQUIRE(at != std::string::npos);
+  return std::stod(json.substr(at + key.size() + 4));
+}
+
+// Sets an environment variable that the binaries run here inherit, and puts back what it was when the scope
+// ends, a failed REQUIRE included, so that later test cases see the environment ctest gave.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
 bool Exists(const std::string& path) {
   struct stat info {};
   return stat(path.c_str(), &info) == 0;
@@ -251,11 +281,7 @@ TEST_CASE("bench: the roofline is the median of each round's measurement; the ho
   CHECK(r.err.find("the median of 2 rounds") != std::string::npos);
   std::string json;
   for (const auto& entry : std::filesystem::directory_iterator(dir / "results")) json = *ReadWholeFile(entry.path());
-  const auto field = [&](const std::string& key) {
-    const size_t at = json.find("\"" + key + "\": ");
-    REQUIRE(at != std::string::npos);
-    return std::stod(json.substr(at + key.size() + 4));
-  };
+  const auto field = [&](const std::string& key) { return JsonNumber(json, key); };
   // The printed figures have one decimal.
   CHECK(std::fabs(field("peak_gflops") - (peaks[0] + peaks[1]) / 2) <= 0.051);
   CHECK(std::fabs(field("bandwidth_gbs") - (bandwidths[0] + bandwidths[1]) / 2) <= 0.051);
@@ -353,13 +379,7 @@ TEST_CASE("bench: halogen's JIT compile is reported apart from the timings and -
   }
   std::filesystem::create_directories(dir / "cache");
   std::filesystem::create_directories(dir / "tmp");
-  const auto saved = [](const char* name) -> std::optional<std::string> {
-    const char* value = std::getenv(name);
-    return value == nullptr ? std::nullopt : std::optional<std::string>(value);
-  };
-  const std::optional<std::string> cache_dir = saved("HALOGEN_CACHE_DIR"), tmp_dir = saved("TMPDIR");
-  setenv("HALOGEN_CACHE_DIR", (dir / "cache").c_str(), 1);
-  setenv("TMPDIR", (dir / "tmp").c_str(), 1);
+  const ScopedEnv cache_dir("HALOGEN_CACHE_DIR", dir / "cache"), tmp_dir("TMPDIR", dir / "tmp");
   struct BenchRun {
     Result result;
     std::string json;
@@ -372,11 +392,7 @@ TEST_CASE("bench: halogen's JIT compile is reported apart from the timings and -
     for (const auto& entry : std::filesystem::directory_iterator(dir / "results")) run.json = *ReadWholeFile(entry.path());
     return run;
   };
-  const auto field = [](const std::string& json, const std::string& key) {
-    const size_t at = json.find("\"" + key + "\": ");
-    REQUIRE(at != std::string::npos);
-    return std::stod(json.substr(at + key.size() + 4));
-  };
+  const auto field = JsonNumber;
   const auto entries = [](const std::string& path) {
     return std::distance(std::filesystem::directory_iterator(path), std::filesystem::directory_iterator());
   };
@@ -404,12 +420,4 @@ TEST_CASE("bench: halogen's JIT compile is reported apart from the timings and -
   CHECK(field(fresh.json, "jit_kernels_loaded") == 0);
   CHECK(entries(dir / "cache") == cached_entries);
   CHECK(entries(dir / "tmp") == 0);
-
-  for (const auto& [name, value] : {std::pair{"HALOGEN_CACHE_DIR", cache_dir}, std::pair{"TMPDIR", tmp_dir}}) {
-    if (value) {
-      setenv(name, value->c_str(), 1);
-    } else {
-      unsetenv(name);
-    }
-  }
 }
