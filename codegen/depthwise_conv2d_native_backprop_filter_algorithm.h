@@ -28,7 +28,7 @@ namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded.
-inline constexpr int kDepthwiseBackpropFilterRevision = 55;
+inline constexpr int kDepthwiseBackpropFilterRevision = 54;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -138,9 +138,9 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Func phase_sums;  // (d, phase, shift, kh)
 
   // With padded-image sums, update `padded_sums_update` sums over `padded_rows` instead of update 0
-  // whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5 taps, or in
-  // NHWC 3x3 taps on small images, below; in NHWC a depth of whole `padded_vector`s, in NCHW planes too
-  // large for the plane sums or a batch of at most kMaxPaddedSumsPlaneBatch images). The input is read through `padded_input`, the image with zeros
+  // whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5 taps; in NHWC
+  // a depth of whole `padded_vector`s, in NCHW planes too large for the plane sums or a batch of at most
+  // kMaxPaddedSumsPlaneBatch images). The input is read through `padded_input`, the image with zeros
   // around it, which a schedule can copy once per image: a sweep of it needs neither the per-column masks
   // at the row ends (on a 14-wide row, 4 of its 14 columns) nor the row masks. out_backprop is read
   // through `padded_out_backprop`, a copy of the tensor that a schedule can place apart from update 0's.
@@ -153,21 +153,6 @@ struct DepthwiseBackpropFilterAlgorithm {
   // 0.11, 14x14x480 0.36 / 0.19 -> 0.31 / 0.13; batch 2: 14x14x672 0.78 / 0.44 -> 0.66 / 0.35. From batch 4
   // the plane sums are faster (7x7x1152: 0.74 against 0.94 ms; batch 32: 4.0 against 8.0).
   static constexpr int kMaxPaddedSumsPlaneBatch = 2;
-  // NHWC 3x3 images of at most kMaxPadded3x3Positions output positions, at batches of at least
-  // kMinPadded3x3Batch and on positions deeper than kMaxShallowPadded3x3PositionBytes, take the padded-image
-  // sums as 5x5 does: each image copied once, then a register sweep per block of channels that makes no
-  // store per multiply-add (the L1 sweep makes one per tap and row pair, and keeps 9 x depth accumulators in
-  // L1 beside the rows it reads). Ahead-of-time builds alternated call by call on an AMD EPYC (Zen 4, 32 KiB
-  // L1, 1 MiB L2), two threads, batch 32, new / old time hot and cold: 14x14x576 0.71-0.76 / 0.80-0.84,
-  // 14x14x384 0.81 / 0.82, 7x7x960 0.80-0.87 / 0.75-0.89 (one vector by 2, 3, 4 or 7 columns per step and two
-  // vectors by 2 within noise of each other), 14x14x64 0.72 / 1.02, 7x7x160 0.74 / 0.99, 10x10x256 0.72 /
-  // 0.89. Not taken: larger images (28x28x192 1.03 / 1.06; 56x56x144 hot 1.22), small batches, whose
-  // copies' first read from DRAM is not hidden by other images' sweeps (cold 14x14x576 batch 1 1.33, batch 2
-  // 1.05, batch 4 1.03, batch 8 1.00 and 0.99 hot 0.76; 7x7x960 batch 1 1.52, batch 2 1.39, batch 8 0.90),
-  // and positions of at most 128 bytes, which the register sweep reads whole in place (14x14x32 cold 1.27).
-  static constexpr int kMaxPadded3x3Positions = 196;
-  static constexpr int kMinPadded3x3Batch = 8;
-  static constexpr int kMaxShallowPadded3x3PositionBytes = 128;
   int padded_sums_update = 0;
   Halide::Expr use_padded_sums;
   Halide::RDom padded_rows;   // (ow, oh, n): every output position

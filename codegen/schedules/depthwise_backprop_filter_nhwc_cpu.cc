@@ -149,12 +149,6 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   const Var &u = c.u, &w = c.w, &z = c.z, &d_outer = c.d_outer, &d_inner = c.d_inner;
 
   Halide::Func partial = SumPerChunk(dw.update(0), a.rows, c, a, lanes);
-  // When another update takes the sums, this one sweeps no images (a.rows), in a serial loop. Its own
-  // branch first, so that the branches below know it is not taken: a condition that the specialisations'
-  // own terms do not settle (the 3x3 padded-image sums depend on the batch and depth) would otherwise
-  // leave their image count a run-time select, whose guard kept the register sweep's row sums on the
-  // stack (14x14x576 batch 4 hot 0.15 -> 0.33 ms).
-  partial.update().specialize(a.use_other_sums);
 
   // Accumulators in L1: per output position, each vector of channels loads its out_backprop vector once
   // and applies it to every tap, so each row streams past once, contiguously, with all its channels. The
@@ -320,8 +314,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   if (a.has_phase_sums) SchedulePhaseSums(a, target);
   if (a.has_padded_sums) {
     // Each image's padded copy is made once, in memory order, by the task that sweeps it. Only 5x5 filters
-    // (and 3x3 on small images) of multiplier 1 on whole vectors of channels take these sums; the other
-    // branch is never run. With
+    // of multiplier 1 on whole vectors of channels take these sums; the other branch is never run. With
     // use_padded_sums itself in the condition, the sums' extents are exact inside the branch: the guard of
     // the image loop folds away and the row sums stay in registers (without it, a loop over a run-time
     // count of images kept them on the stack: 14x14x672 at one thread 17 against 7 ms).
@@ -364,13 +357,10 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     padded_sweep.vectors = 1;
     padded_sweep.columns = 4;
     padded_sweep.channels_outside_rows = true;
-    // The same sweep serves the 3x3 images that take these sums (see kMaxPadded3x3Positions).
-    for (int taps : {5, 3}) {
-      SweepInRegisters(padded_partial.update().specialize(a.use_padded_sums && a.filter_cols() == taps &&
-                                                          a.filter_rows() == taps && a.multiplier == 1 &&
-                                                          depth % lanes == 0),
-                       padded_partial, a.padded_rows, a, c, lanes, padded_sweep);
-    }
+    SweepInRegisters(padded_partial.update().specialize(a.use_padded_sums && a.filter_cols() == 5 &&
+                                                        a.filter_rows() == 5 && a.multiplier == 1 &&
+                                                        depth % lanes == 0),
+                     padded_partial, a.padded_rows, a, c, lanes, padded_sweep);
     add_chunks(dw.update(a.padded_sums_update));
   }
 }

@@ -373,9 +373,6 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // images split into bands (batch 1) and grouped two to a chunk. NCHW takes them for 29x30 and for
       // batches of one and two above.
       {5, 1, 1, 3, 13, 10, 13},  {5, 1, 1, 1, 40, 9, 8},    {5, 1, 1, 34, 6, 7, 24},
-      // and NHWC 3x3 small images from batch 8 on positions deeper than 128 bytes (kMaxPadded3x3Positions):
-      // a width that is not whole steps of four columns; a batch just under the limit.
-      {3, 1, 1, 8, 7, 6, 48},    {3, 1, 1, 7, 7, 6, 48},
   };
   // `zero` only names the element type (float or double).
   const auto check_case = [&](auto zero, const testing::RandomCase& c) {
