@@ -227,40 +227,31 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
   // Constant strides let Halide peel the column edges off the column loop; constant multipliers turn the
   // channel index d / M into a dense load and a shuffle instead of a gather.
   const Expr undilated = a.dilation_rows == 1 && a.dilation_cols == 1;
-  // A problem whose tensors fit in a few MiB (batch 1 of a MobileNet layer) reads them from DRAM in a
-  // fraction of the time its arithmetic takes, so it can be better served by the register sweep, which does
-  // no stores per multiply-add; a larger one streams its rows, which the L1 sweep reads contiguously.
-  // But each pass of the register sweep reads one block of channels (64 bytes) of every position, so a row
+  // The register sweep makes no store per multiply-add; the L1 sweep makes one per tap and row pair. But
+  // each pass of the register sweep reads one block of two vectors of channels of every position, so a row
   // of deeper positions is first touched at a stride of a position, which the hardware prefetchers do not
   // follow far (a 4 KiB page holds a few positions): cold, those reads wait on DRAM one after another. So
-  // only positions of at most 128 bytes (two blocks; the prefetchers fetch a line's 128-byte pair) take
-  // it. Ahead-of-time builds alternated call by call at two threads, batch 1, cold / hot ms, register
-  // sweep against L1 sweep: 56x56x144 1.00 / 0.22 against 0.53 / 0.25, 14x14x576 0.52 / 0.085 against
-  // 0.31 / 0.084, 56x56x64 0.39 / 0.073 against 0.26 / 0.079, 7x7x960 0.21 / 0.092 against 0.14 / 0.072; but
-  // 112x112x32 0.44 / 0.14 against 0.45 / 0.20, which keeps it. The limits are tuner parameters.
-  const auto tensor_bytes = [&](const Halide::ImageParam& t) {
-    Expr bytes = Halide::cast<int64_t>(t.type().bytes());
-    for (int i = 0; i < 4; ++i) bytes *= Halide::cast<int64_t>(t.dim(i).extent());
-    return bytes;
-  };
-  const Expr fits_in_cache = tensor_bytes(a.input) + tensor_bytes(a.out_backprop) <= Expr(int64_t{4} << 20);
+  // positions of at most 128 bytes take it, one block then being the whole position (two lines, which the
+  // prefetchers fetch as a pair), read in memory order as the L1 sweep reads it. Ahead-of-time builds
+  // alternated call by call at two threads, batch 1, cold / hot ms, register sweep against L1 sweep:
+  // 56x56x144 1.00 / 0.22 against 0.53 / 0.25, 14x14x576 0.52 / 0.085 against 0.31 / 0.084, 56x56x64 0.39 /
+  // 0.073 against 0.26 / 0.079, 7x7x960 0.21 / 0.092 against 0.14 / 0.072; 112x112x32 0.44 / 0.14 against
+  // 0.45 / 0.20. Shallow positions had taken it only in tensors of at most 4 MiB; on an AMD EPYC (Zen 4,
+  // 32 KiB L1, 1 MiB L2), with tensors aligned to 128 bytes, it is faster at any size: batch 32, new / old
+  // time, hot and cold, 112x112x32 0.87 / 0.87 (one thread cold 0.74), 56x56x32 0.60 / 0.74; at stride 2
+  // on odd widths (even ones take the column-phase sums) 111x111x32 0.89 / 0.95, 55x55x32 0.99 / 0.78.
+  // The limits are tuner parameters.
   const Expr shallow_positions = depth * a.input.type().bytes() <= kMaxRegisterSweepPositionBytes;
-  // Deep positions take it too, at stride 1 and any size: the L1 sweep keeps all nine taps' accumulators of
-  // a chunk in L1 (9 x depth values), which at 960 floats is 34 KiB of the 48, and the rows it reads no
-  // longer fit beside them. Ahead-of-time builds alternated call by call, two threads, cold / hot ms:
+  // Deep positions take it too, at stride 1: the L1 sweep keeps all nine taps' accumulators of a chunk in
+  // L1 (9 x depth values), which at 960 floats is 34 KiB of the 48, and the rows it reads no longer fit
+  // beside them. Ahead-of-time builds alternated call by call, two threads, cold / hot ms:
   // 7x7x960 batch 32 0.94 / 0.49 -> 0.75 / 0.41 (0.77 -> 0.59 cold in a second run), 10x10x960 1.60 -> 1.25,
   // 14x14x960 3.25 / 1.80 -> 2.80 / 1.48, 7x7x1280 batch 16 0.72 -> 0.50; batch 1 7x7x960 0.056 / 0.028 ->
   // 0.045 / 0.024. Shallower, the L1 sweep stays ahead: 7x7x576 hot 0.24 -> 0.29, 14x14x576 0.82 -> 0.93,
   // 14x14x384 cold 1.12 -> 1.34, 28x28x192 2.0 -> 2.7; so does stride 2 (15x15x960 1.33 -> 1.62).
   const Expr deep_positions = depth * a.input.type().bytes() >= kMinDeepRegisterSweepPositionBytes;
-  // At stride 1, shallow positions take it at any size too: a block of two vectors is then the whole
-  // position (32 floats, two lines), so each pass reads the rows in memory order as the L1 sweep does, and
-  // it makes no store per multiply-add, where the L1 sweep makes one per tap and row pair. Ahead-of-time
-  // builds alternated call by call on an AMD EPYC (Zen 4, AVX-512, 32 KiB L1, 1 MiB L2), two threads, batch
-  // 32, cold: 112x112x32 5.2-5.8 -> 3.7-4.7 ms (0.71-0.83; one thread 10.1 -> 7.5, hot 0.82-0.84),
-  // 56x56x32 1.76 -> 1.32. At stride 2 it was level (112x112x32 2.96 -> 2.97), so there the size limit stays.
   for (int stride : {1, 2}) {
-    const Expr takes_it = stride == 1 ? shallow_positions || deep_positions : fits_in_cache && shallow_positions;
+    const Expr takes_it = stride == 1 ? shallow_positions || deep_positions : shallow_positions;
     SweepInRegisters(partial.update().specialize(a.filter_cols() == 3 && a.filter_rows() == 3 && a.stride == stride &&
                                                  a.multiplier == 1 && undilated && depth % (2 * lanes) == 0 &&
                                                  takes_it),
