@@ -13,8 +13,8 @@ using Halide::Var;
 
 namespace {
 
-// The deepest position (channels x bytes) that the 3x3 register sweep takes for small tensors, and the
-// shallowest that it takes at stride 1 for any (see ScheduleCpuChannelTaps).
+// The deepest position (channels x bytes) that the 3x3 register sweep takes at either stride, and the
+// shallowest that it takes at stride 1 (see ScheduleCpuChannelTaps); tensors of any size.
 constexpr int kMaxRegisterSweepPositionBytes = 128;
 constexpr int kMinDeepRegisterSweepPositionBytes = 3072;
 

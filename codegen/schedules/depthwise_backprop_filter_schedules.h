@@ -17,8 +17,8 @@ namespace codegen {
 
 // NHWC on a CPU. The rows are split into fixed chunks of whole images (or, for a small batch, bands of
 // one image's rows), one parallel task each, combined in order. Inside a chunk, 3x3 and other filters
-// sweep each row once with all of its channels and keep the accumulators in L1 (3x3 on small tensors of
-// shallow positions, or at stride 1 on deep ones: per two vectors of channels, in registers); 5x5 filters
+// sweep each row once with all of its channels and keep the accumulators in L1 (3x3 on shallow positions,
+// or at stride 1 on deep ones: per two vectors of channels, in registers); 5x5 filters
 // (stride 1 or 2) sum each row per (two vectors of channels, filter row), two columns per step, with the
 // accumulators in registers (a depth of an odd number of vectors, or of half vectors: one vector or half
 // vector, three columns). Stride-2 shapes that take the column-phase sums read each input row in memory
