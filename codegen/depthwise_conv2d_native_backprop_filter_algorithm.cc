@@ -138,8 +138,13 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const Expr planes_whole =
       whole_images(a.input_images, a.input) && whole_images(a.out_backprop_images, a.out_backprop);
   // The shapes the padded-image sums can take, apart from the choice against the plane sums.
+  const Expr small_3x3_images =
+      nhwc ? a.filter_rows() == 3 && a.filter_cols() == 3 && out_rows * out_cols <= a.kMaxPadded3x3Positions &&
+                 batch >= a.kMinPadded3x3Batch &&
+                 a.input.dim(0).extent() * type.bytes() >= a.kMinPadded3x3PositionBytes
+           : Halide::cast<bool>(false);
   const Expr padded_fits = a.mask_padding == 0 && a.stride == 1 && undilated && a.multiplier == 1 &&
-                           a.filter_rows() == 5 && a.filter_cols() == 5 &&
+                           ((a.filter_rows() == 5 && a.filter_cols() == 5) || small_3x3_images) &&
                            (!nhwc || a.out_backprop.dim(0).extent() % variants.padded_vector == 0);
   const Expr few_images_padded = a.has_padded_sums && padded_fits && batch <= a.kMaxPaddedSumsPlaneBatch;
   a.use_plane_sums = a.has_plane_sums ? (a.mask_padding == 0 && a.stride == 1 && undilated && out_cols == in_cols &&

@@ -29,7 +29,7 @@ namespace codegen {
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 was a
 // schedule later reverted.
-inline constexpr int kDepthwiseBackpropFilterRevision = 56;
+inline constexpr int kDepthwiseBackpropFilterRevision = 58;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -139,12 +139,13 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Func phase_sums;  // (d, phase, shift, kh)
 
   // With padded-image sums, update `padded_sums_update` sums over `padded_rows` instead of update 0
-  // whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5 taps; in NHWC
-  // a depth of whole `padded_vector`s, in NCHW planes too large for the plane sums or a batch of at most
-  // kMaxPaddedSumsPlaneBatch images). The input is read through `padded_input`, the image with zeros
-  // around it, which a schedule can copy once per image: a sweep of it needs neither the per-column masks
-  // at the row ends (on a 14-wide row, 4 of its 14 columns) nor the row masks. out_backprop is read
-  // through `padded_out_backprop`, a copy of the tensor that a schedule can place apart from update 0's.
+  // whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5 taps, or in
+  // NHWC 3x3 taps on deep positions of small images, below; in NHWC a depth of whole `padded_vector`s, in
+  // NCHW planes too large for the plane sums or a batch of at most kMaxPaddedSumsPlaneBatch images). The
+  // input is read through `padded_input`, the image with zeros around it, which a schedule can copy once
+  // per image: a sweep of it needs neither the per-column masks at the row ends (on a 14-wide row, 4 of its
+  // 14 columns) nor the row masks. out_backprop is read through `padded_out_backprop`, a copy of the tensor
+  // that a schedule can place apart from update 0's.
   bool has_padded_sums = false;
   // NCHW 5x5 planes small enough for the plane sums take the padded-image sums instead at batches up to this:
   // a padded sweep needs none of the plane sums' masking ANDs (two per tap and vector then), while its three
@@ -154,6 +155,23 @@ struct DepthwiseBackpropFilterAlgorithm {
   // 0.11, 14x14x480 0.36 / 0.19 -> 0.31 / 0.13; batch 2: 14x14x672 0.78 / 0.44 -> 0.66 / 0.35. From batch 4
   // the plane sums are faster (7x7x1152: 0.74 against 0.94 ms; batch 32: 4.0 against 8.0).
   static constexpr int kMaxPaddedSumsPlaneBatch = 2;
+  // NHWC 3x3 images of at most kMaxPadded3x3Positions output positions, at batches of at least
+  // kMinPadded3x3Batch and on positions of at least kMinPadded3x3PositionBytes, take the padded-image sums
+  // as 5x5 does: each image copied once, then a register sweep per block of channels that makes no store per
+  // multiply-add (the L1 sweep makes one per tap and row pair, and keeps 9 x depth accumulators in L1 beside
+  // the rows it reads). Ahead-of-time builds alternated call by call on an AMD EPYC (Zen 4, 32 KiB L1, 1 MiB
+  // L2), two threads, tensors aligned to 128 bytes, batch 32, new / old time hot and cold: 14x14x576
+  // 0.83-0.86 / 0.87-0.98, 14x14x512 0.85 / 1.01, 7x7x576 0.89 / 0.96, 14x14x768 0.84 / 0.75, 7x7x960 0.98-0.99
+  // / 0.97; batch 16 14x14x576 0.89 / 0.97. Not taken: shallower positions, whose tensors stay in the last
+  // level cache between calls and whose rows the L1 sweep reads in place as fast (14x14x384 1.01-1.11 /
+  // 0.90, 14x14x256 1.16 / 0.99, 14x14x160 0.98 / 1.11, 14x14x64 0.90 / 1.14; batch 16 14x14x384 1.32 / 0.99),
+  // larger images (28x28x192 1.03 / 1.06; 56x56x144 hot 1.22), and small batches, whose copies' first read
+  // from DRAM is not hidden by other images' sweeps (batch 8 cold: 14x14x576 1.06, 7x7x960 1.07). The copies
+  // first ran one load and one store per step, at half the memory's speed (see the NHWC schedule), and then
+  // lost at every depth (14x14x576 1.06 / 1.09).
+  static constexpr int kMaxPadded3x3Positions = 196;
+  static constexpr int kMinPadded3x3Batch = 16;
+  static constexpr int kMinPadded3x3PositionBytes = 2048;
   int padded_sums_update = 0;
   Halide::Expr use_padded_sums;
   Halide::RDom padded_rows;   // (ow, oh, n): every output position
