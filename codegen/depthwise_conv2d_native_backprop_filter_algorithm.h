@@ -161,8 +161,8 @@ struct DepthwiseBackpropFilterAlgorithm {
   // multiply-add (the L1 sweep makes one per tap and row pair, and keeps 9 x depth accumulators in L1 beside
   // the rows it reads). Ahead-of-time builds alternated call by call on an AMD EPYC (Zen 4, 32 KiB L1, 1 MiB
   // L2), two threads, tensors aligned to 128 bytes, batch 32, new / old time hot and cold: 14x14x576
-  // 0.83-0.86 / 0.87-0.98, 14x14x512 0.85 / 1.01, 7x7x576 0.89 / 0.96, 14x14x768 0.84 / 0.75, 7x7x960 0.98-0.99
-  // / 0.97; batch 16 14x14x576 0.89 / 0.97. Not taken: shallower positions, whose tensors stay in the last
+  // 0.83-0.87 / 0.87-0.98, 14x14x512 0.85 / 1.01, 7x7x576 0.89 / 0.96, 14x14x768 0.84 / 0.75, 7x7x960 0.98-1.07
+  // / 0.90-0.97; batch 16 14x14x576 0.89 / 0.97. Not taken: shallower positions, whose tensors stay in the last
   // level cache between calls and whose rows the L1 sweep reads in place as fast (14x14x384 1.01-1.11 /
   // 0.90, 14x14x256 1.16 / 0.99, 14x14x160 0.98 / 1.11, 14x14x64 0.90 / 1.14; batch 16 14x14x384 1.32 / 0.99),
   // larger images (28x28x192 1.03 / 1.06; 56x56x144 hot 1.22), and small batches, whose copies' first read
