@@ -146,9 +146,10 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const Expr padded_fits = a.mask_padding == 0 && a.stride == 1 && undilated && a.multiplier == 1 &&
                            ((a.filter_rows() == 5 && a.filter_cols() == 5) || small_3x3_images) &&
                            (!nhwc || a.out_backprop.dim(0).extent() % variants.padded_vector == 0);
-  const Expr few_images_padded = a.has_padded_sums && padded_fits && batch <= a.kMaxPaddedSumsPlaneBatch;
+  // NCHW 5x5 planes take the padded-image sums whatever their size (see has_padded_sums).
+  const Expr takes_padded = a.has_padded_sums && padded_fits;
   a.use_plane_sums = a.has_plane_sums ? (a.mask_padding == 0 && a.stride == 1 && undilated && out_cols == in_cols &&
-                                         small_planes(out_plane) && planes_whole && !few_images_padded)
+                                         small_planes(out_plane) && planes_whole && !takes_padded)
                                       : Halide::cast<bool>(false);
   a.use_strided_plane_sums =
       a.has_plane_sums ? (a.mask_padding == 0 && a.stride == 2 && undilated &&

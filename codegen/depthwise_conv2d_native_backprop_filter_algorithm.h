@@ -29,7 +29,7 @@ namespace codegen {
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 was a
 // schedule later reverted.
-inline constexpr int kDepthwiseBackpropFilterRevision = 58;
+inline constexpr int kDepthwiseBackpropFilterRevision = 59;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -98,7 +98,8 @@ struct DepthwiseBackpropFilterAlgorithm {
   // channel-block sweep): 3x3 on 7x7 to 28x28 planes (7x7x960: 1.7 against 3.1 ms; 28x28x192: 2.9 against
   // 2.6-2.9) and 5x5 on 14x14 (14x14x672: 10.9 against 12.8 ms), but not 5x5 on 28x28 (9.9 against 6.2 ms):
   // every tap cost two masking ANDs per vector (one since out_backprop is not masked), so for larger filters
-  // the limit is on positions times taps.
+  // the limit is on positions times taps. 5x5 at stride 1 and multiplier 1 takes the padded-image sums
+  // instead, on any plane (see has_padded_sums).
   static constexpr int kMaxPlaneTapPositions = 1024 * 9;
   // Filters of at most nine taps take the plane sums on planes up to 4096 positions: with a multiplier above
   // 1 the channel-block sweep is slower still (56x56x144, multiplier 2: plane sums 12.2 against 19.2 ms), and
@@ -141,20 +142,18 @@ struct DepthwiseBackpropFilterAlgorithm {
   // With padded-image sums, update `padded_sums_update` sums over `padded_rows` instead of update 0
   // whenever `use_padded_sums` holds (mask_padding 0, stride 1, undilated, multiplier 1, 5x5 taps, or in
   // NHWC 3x3 taps on deep positions of small images, below; in NHWC a depth of whole `padded_vector`s, in
-  // NCHW planes too large for the plane sums or a batch of at most kMaxPaddedSumsPlaneBatch images). The
-  // input is read through `padded_input`, the image with zeros around it, which a schedule can copy once
-  // per image: a sweep of it needs neither the per-column masks at the row ends (on a 14-wide row, 4 of its
-  // 14 columns) nor the row masks. out_backprop is read through `padded_out_backprop`, a copy of the tensor
-  // that a schedule can place apart from update 0's.
+  // NCHW any 5x5 plane, see below). The input is read through `padded_input`, the image with zeros around
+  // it, which a schedule can copy once per image: a sweep of it needs neither the per-column masks at the
+  // row ends (on a 14-wide row, 4 of its 14 columns) nor the row masks. out_backprop is read through
+  // `padded_out_backprop`, a copy of the tensor that a schedule can place apart from update 0's.
   bool has_padded_sums = false;
-  // NCHW 5x5 planes small enough for the plane sums take the padded-image sums instead at batches up to this:
-  // a padded sweep needs none of the plane sums' masking ANDs (two per tap and vector then), while its three
-  // copies of each image (NCHW stages the planes channel-innermost, then pads the input) cost more than the
-  // masks save once the batch no longer stays in cache. Ahead-of-time builds alternated call by call at two
-  // threads, cold / hot ms, batch 1: 14x14x672 0.50 / 0.26 -> 0.45 / 0.17, 7x7x1152 0.37 / 0.23 -> 0.29 /
-  // 0.11, 14x14x480 0.36 / 0.19 -> 0.31 / 0.13; batch 2: 14x14x672 0.78 / 0.44 -> 0.66 / 0.35. From batch 4
-  // the plane sums are faster (7x7x1152: 0.74 against 0.94 ms; batch 32: 4.0 against 8.0).
-  static constexpr int kMaxPaddedSumsPlaneBatch = 2;
+  // NCHW 5x5 planes small enough for the plane sums take the padded-image sums instead, at any batch: a
+  // padded sweep needs none of the plane sums' masking ANDs (two per tap and vector), and since its copies
+  // keep up and its accumulators are apart per column parity (see the NCHW schedule) it is the faster at
+  // batch 32 too. Ahead-of-time builds alternated call by call at two threads, cold, padded / plane sums:
+  // batch 32 14x14x672 0.89-0.91 (hot 0.81-0.87), 14x14x480 0.87-0.91, 7x7x1152 0.90-0.93; batch 8 14x14x672
+  // 0.85-0.96, batch 4 0.82-0.83. (With one set of accumulators and a copy of one block per step, the plane
+  // sums had won from batch 4: 7x7x1152 0.74 against 0.94 ms, batch 32 4.0 against 8.0.)
   // NHWC 3x3 images of at most kMaxPadded3x3Positions output positions, at batches of at least
   // kMinPadded3x3Batch and on positions of at least kMinPadded3x3PositionBytes, take the padded-image sums
   // as 5x5 does: each image copied once, then a register sweep per block of channels that makes no store per

@@ -180,18 +180,37 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
   stage_per_image(a.input_source, r.z);
   stage_per_image(a.out_backprop_source, r.z);
   // 5x5: 25 accumulators would spill, so each filter row is summed on its own sweep of the staged image,
-  // two columns per step sharing their input loads, as in NHWC (13-20% faster). `rows` is the update's
+  // `columns` output columns per step sharing their input loads, as in NHWC (two: 13-20% faster than one).
+  // Even and odd columns keep apart accumulators (`column_sums`, 10 vectors), added once per filter row:
+  // with one set, each accumulator took two dependent multiply-adds per step, and vectors of 8 lanes need
+  // eight independent ones in flight to keep both of the core's multiply-add pipes busy (4 cycles each).
+  // Ahead-of-time builds alternated call by call, two threads, batch 32, new / old time cold and hot:
+  // 28x28x240 0.89-0.91 / 0.85-0.87, then four columns per step against two 0.95 / 0.96 (at stride 2, on
+  // 56x56x144, four were 1.10-1.12 and two apart accumulators level, 0.98-1.01). `rows` is the update's
   // (ow, oh, n).
-  const auto sum_filter_rows = [&](Halide::Func image_sums, const Halide::RDom& rows) {
-    Halide::RVar column_pair("column_pair"), column("column");
-    image_sums.compute_at(dw, a.kh).bound_extent(a.d, lanes).bound_extent(a.kw, 5).vectorize(a.d).unroll(a.kw);
+  const auto sum_filter_rows = [&](Halide::Func image_sums, const Halide::RDom& rows, int columns) {
+    Halide::RVar column_step("column_step"), column("column"), column_pair("column_pair"), parity("parity");
+    Var column_parity("column_parity");
     image_sums.update()
-        .split(rows.x, column_pair, column, 2, TailStrategy::GuardWithIf)
-        .reorder(a.d, a.kw, column, a.kh, column_pair, rows.y)
+        .split(rows.x, column_step, column, columns, TailStrategy::GuardWithIf)
+        .split(column, column_pair, parity, 2);
+    Halide::Func column_sums = image_sums.update().rfactor(parity, column_parity);
+    image_sums.compute_at(dw, a.kh).bound_extent(a.d, lanes).bound_extent(a.kw, 5).vectorize(a.d).unroll(a.kw);
+    image_sums.update().reorder(a.d, a.kw, parity).vectorize(a.d).unroll(a.kw).unroll(parity);
+    column_sums.compute_at(dw, a.kh)
+        .bound_extent(a.d, lanes)
+        .bound_extent(a.kw, 5)
+        .bound(column_parity, 0, 2)
         .vectorize(a.d)
         .unroll(a.kw)
-        .unroll(column)
-        .unroll(a.kh);
+        .unroll(column_parity);
+    column_sums.update()
+        .reorder(a.d, a.kw, column_parity, a.kh, column_pair, column_step, rows.y)
+        .vectorize(a.d)
+        .unroll(a.kw)
+        .unroll(column_parity)
+        .unroll(a.kh)
+        .unroll(column_pair);
   };
   // 3x3 and 5x5 with constant strides (and multiplier 1 or, for 3x3, 2): each image's sums are their own
   // reduction, with the accumulators in registers along the image (3x3: all 9 taps per vector; 5x5: one
@@ -207,7 +226,7 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
         Halide::Func image_sums = stage.rfactor(r.z, image);
         per_block(stage, {d_inner, a.kw, a.kh, r.z});
         if (taps == 5) {
-          sum_filter_rows(image_sums, r);
+          sum_filter_rows(image_sums, r, stride == 1 ? 4 : 2);
           continue;
         }
         image_sums.compute_at(dw, r.z)
@@ -243,13 +262,17 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
           .bound_extent(v[2], lanes)
           .reorder(v[2], v[0], v[1], v[3])
           .vectorize(v[2]);
+      // Two positions per step, as the NHWC copies take two blocks (see there): 0.96-0.98 of the time
+      // (28x28x240, two threads, batch 32 cold and hot; batch 1 hot 0.96); four per step 1.01-1.05.
+      Var column_pair("column_pair"), column_of_pair("column_of_pair");
+      a.padded_input.split(v[0], column_pair, column_of_pair, 2, TailStrategy::GuardWithIf).unroll(column_of_pair);
     }
     Halide::Stage stage = dw.update(a.padded_sums_update)
                               .specialize(a.use_padded_sums && a.filter_cols() == 5 && a.filter_rows() == 5 &&
                                           a.multiplier == 1);
     Halide::Func image_sums = stage.rfactor(padded.z, image);
     per_block(stage, {d_inner, a.kw, a.kh, padded.z});
-    sum_filter_rows(image_sums, padded);
+    sum_filter_rows(image_sums, padded, 4);
     // Never run: use_padded_sums implies the branch above.
     per_block(dw.update(a.padded_sums_update), {d_inner, a.kw, a.kh, padded.x, padded.y, padded.z});
   }

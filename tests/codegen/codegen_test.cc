@@ -348,18 +348,22 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // NCHW plane sums (stride 1; at most 9216 position-taps, or 4096 positions for filters of at most nine
       // taps): planes that are not whole vectors, taps that cross into the neighbouring planes of the first
       // and last channels, a multiplier of 2, filters other than 3x3 and 5x5 (an even one pads unevenly),
-      // the largest planes either side of the limits. 5x5 takes them from batch 3 (kMaxPaddedSumsPlaneBatch).
-      {3, 1, 1, 2, 7, 7, 40},    {5, 1, 1, 3, 14, 14, 24}, {3, 1, 2, 1, 5, 6, 3},    {4, 1, 1, 2, 9, 10, 8},
+      // the largest planes either side of the limits (5x5 at multiplier 2: at multiplier 1 it takes the
+      // padded-image sums).
+      {3, 1, 1, 2, 7, 7, 40},    {5, 1, 2, 3, 14, 14, 12}, {3, 1, 2, 1, 5, 6, 3},    {4, 1, 1, 2, 9, 10, 8},
       {1, 1, 1, 2, 7, 9, 16},    {2, 1, 1, 1, 6, 5, 9},    {3, 1, 1, 1, 64, 64, 8},  {3, 1, 1, 1, 64, 65, 8},
-      {5, 1, 1, 3, 19, 19, 8},   {5, 1, 1, 3, 19, 20, 8},
-      // NCHW 5x5 planes that the plane sums could take, at batches of one and two: the padded-image sums.
-      {5, 1, 1, 1, 7, 7, 40},    {5, 1, 1, 2, 14, 14, 24},
+      {5, 1, 2, 3, 19, 19, 4},   {5, 1, 2, 3, 19, 20, 4},
+      // NCHW 5x5 planes that the plane sums could take, at multiplier 1: the padded-image sums, at any batch.
+      {5, 1, 1, 1, 7, 7, 40},    {5, 1, 1, 2, 14, 14, 24},  {5, 1, 1, 3, 14, 14, 24}, {5, 1, 1, 3, 19, 19, 8},
       // NCHW stride-2 plane sums (output rows rounded up to whole vectors, at most 512 positions): the
       // largest either side of the limit (16 rows of 32, 17 rows of 32); 5x5 on rows of two vectors (masked
       // by row and column) and of one (masked from the table).
       {3, 2, 1, 1, 32, 63, 9},   {3, 2, 1, 1, 34, 63, 9},   {5, 2, 1, 2, 20, 30, 8},  {5, 2, 1, 2, 11, 9, 8},
       // Multiplier 2, either side of the nine-tap limit, and a 5x5 filter on a plane past the other.
       {3, 1, 2, 1, 64, 64, 2},   {3, 1, 2, 1, 64, 65, 2},   {5, 1, 2, 1, 40, 40, 2},
+      // NCHW 5x5 at stride 2 past the strided plane sums' limit (the image sums of update 0, an odd number
+      // of output columns: the last pair of columns is half empty).
+      {5, 2, 1, 2, 40, 41, 8},
       // 3x3 plane sums two channels per step (planes of 2048 positions or more, whole blocks of 16 output
       // channels), multipliers 1 and 2; and beside them a plane just under that size.
       {3, 1, 1, 2, 47, 45, 32},  {3, 1, 2, 1, 46, 50, 8},   {3, 1, 1, 2, 45, 45, 16},
@@ -408,7 +412,8 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
   }
   // Plane sums (stride 1 and 2, and in pairs of channels), NCHW padded-image sums and column-phase sums in
   // double: half as many lanes to a vector as in float.
-  for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 3, 9, 11, 5}, Shape{3, 2, 1, 2, 11, 10, 6},
+  for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 3, 9, 11, 5}, Shape{5, 1, 2, 3, 9, 11, 3},
+                         Shape{3, 2, 1, 2, 11, 10, 6},
                          Shape{5, 1, 1, 2, 20, 21, 5}, Shape{3, 1, 2, 1, 47, 45, 8}}) {
     check(0.0, DataFormat::kNCHW, s);
   }
