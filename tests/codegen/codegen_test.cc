@@ -374,8 +374,8 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       {5, 2, 1, 2, 14, 14, 32},
       // NHWC padded-image sums (5x5, stride 1, whole vectors of channels; four columns per step): a depth
       // that is not whole vectors (13) and one of single vectors (8, 24), widths that are not whole steps,
-      // images split into bands (batch 1) and grouped two to a chunk. NCHW takes them for 29x30 and for
-      // batches of one and two above.
+      // images split into bands (batch 1) and grouped two to a chunk. NCHW takes them for every 5x5 shape
+      // of multiplier 1 at stride 1, these and those above.
       {5, 1, 1, 3, 13, 10, 13},  {5, 1, 1, 1, 40, 9, 8},    {5, 1, 1, 34, 6, 7, 24},
       // and NHWC 3x3 small images from batch 16 on positions of 2048 bytes or more (kMaxPadded3x3Positions):
       // a width that is not whole steps of four columns; a batch and a depth just under the limits.
