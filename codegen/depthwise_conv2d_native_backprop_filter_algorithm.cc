@@ -159,7 +159,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
                                          a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
                                       : Halide::cast<bool>(false);
-  a.use_padded_sums = a.has_padded_sums ? (padded_fits && !a.use_plane_sums) : Halide::cast<bool>(false);
+  a.use_padded_sums = a.has_padded_sums ? padded_fits : Halide::cast<bool>(false);
   a.use_other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
   const Expr& other_sums = a.use_other_sums;
   const Expr image_rows = batch * out_rows;
