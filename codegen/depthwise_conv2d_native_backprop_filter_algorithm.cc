@@ -146,10 +146,11 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const Expr padded_fits = a.mask_padding == 0 && a.stride == 1 && undilated && a.multiplier == 1 &&
                            ((a.filter_rows() == 5 && a.filter_cols() == 5) || small_3x3_images) &&
                            (!nhwc || a.out_backprop.dim(0).extent() % variants.padded_vector == 0);
-  // NCHW 5x5 planes take the padded-image sums whatever their size (see has_padded_sums).
-  const Expr takes_padded = a.has_padded_sums && padded_fits;
+  a.use_padded_sums = a.has_padded_sums ? padded_fits : Halide::cast<bool>(false);
+  // The plane sums give way to the padded-image sums, which NCHW 5x5 planes take whatever their size (see
+  // has_padded_sums).
   a.use_plane_sums = a.has_plane_sums ? (a.mask_padding == 0 && a.stride == 1 && undilated && out_cols == in_cols &&
-                                         small_planes(out_plane) && planes_whole && !takes_padded)
+                                         small_planes(out_plane) && planes_whole && !a.use_padded_sums)
                                       : Halide::cast<bool>(false);
   a.use_strided_plane_sums =
       a.has_plane_sums ? (a.mask_padding == 0 && a.stride == 2 && undilated &&
@@ -159,7 +160,6 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
                                          a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
                                       : Halide::cast<bool>(false);
-  a.use_padded_sums = a.has_padded_sums ? padded_fits : Halide::cast<bool>(false);
   a.use_other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
   const Expr& other_sums = a.use_other_sums;
   const Expr image_rows = batch * out_rows;
