@@ -58,6 +58,9 @@ struct RegisterSweep {
   // Each block of channels sweeps all of the chunk's rows before the next block, rather than each row
   // taking every block in turn.
   bool channels_outside_rows = false;
+  // The accumulators of every filter row stay in registers through a whole image (FH * FW * vectors of
+  // them), rather than one filter row's through one output row; implies channels_outside_rows.
+  bool image_in_registers = false;
 };
 
 // Accumulators in registers: 25 taps do too much arithmetic per byte for the L1 sweep (two loads and a
@@ -74,6 +77,33 @@ void SweepInRegisters(Halide::Stage stage, Halide::Func partial, const Halide::R
   Var v("v"), y("y"), d_vector("d_vector"), d_lane("d_lane");
   const RVar &image = c.image, &row = c.row;
   const Var &u = c.u, &w = c.w, &z = c.z, &d_outer = c.d_outer, &d_inner = c.d_inner;
+  RVar column_step("column_step"), column("column");
+  if (sweep.image_in_registers) {
+    Halide::Func image_sums = stage.rfactor({{image, y}});
+    stage.split(a.d, d_outer, d_inner, sweep.vectors * lanes, TailStrategy::RoundUp)
+        .reorder(d_inner, a.kw, a.kh, d_outer, image, w, u)
+        .vectorize(d_inner)
+        .unroll(a.kw)
+        .unroll(a.kh)
+        .fuse(w, u, z)
+        .parallel(z);
+    image_sums.compute_at(partial, d_outer)
+        .split(a.d, d_vector, d_lane, lanes)
+        .vectorize(d_lane)
+        .unroll(d_vector)
+        .unroll(a.kw)
+        .unroll(a.kh);
+    image_sums.update()
+        .split(a.d, d_vector, d_lane, lanes)
+        .split(rows.x, column_step, column, sweep.columns, TailStrategy::GuardWithIf)
+        .reorder(d_lane, d_vector, a.kw, column, a.kh, column_step, row)
+        .vectorize(d_lane)
+        .unroll(d_vector)
+        .unroll(a.kw)
+        .unroll(column)
+        .unroll(a.kh);
+    return;
+  }
   Halide::Func row_sums = stage.rfactor({{row, v}, {image, y}});
   stage.split(a.d, d_outer, d_inner, sweep.vectors * lanes, TailStrategy::RoundUp);
   if (sweep.channels_outside_rows) {
@@ -88,7 +118,6 @@ void SweepInRegisters(Halide::Stage stage, Halide::Func partial, const Halide::R
       .unroll(d_vector)
       .unroll(a.kw)
       .unroll(a.kh);
-  RVar column_step("column_step"), column("column");
   row_sums.update()
       .split(a.d, d_vector, d_lane, lanes)
       .split(rows.x, column_step, column, sweep.columns, TailStrategy::GuardWithIf)
@@ -366,12 +395,26 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     padded_sweep.vectors = 1;
     padded_sweep.columns = 4;
     padded_sweep.channels_outside_rows = true;
-    // The same sweep serves the 3x3 images that take these sums (see kMaxPadded3x3Positions).
+    // The 3x3 images that take these sums (see kMaxPadded3x3Positions) keep all nine taps' accumulators in
+    // registers through the image, three columns per step (18 loads for 27 multiply-adds). Swept one filter
+    // row per output row, as 5x5 is, each pass held three accumulators, which four columns per step fed
+    // through chains four multiply-adds deep, and then added them to the image's sums; on rows of 7 or 14
+    // columns that left the core waiting on its multiply-adds' latency (a step of 12 multiply-adds that
+    // 4-cycle chains stretch to 16 cycles) and on the passes' starts and ends. Ahead-of-time builds
+    // alternated call by call on an AMD EPYC (Zen 4), two threads, new / old time, hot and cold: batch 32
+    // 7x7x960 0.80-0.81 / 0.89, 14x14x576 0.87-0.88 / 0.89-0.90, 7x7x576 hot 0.79, 14x14x768 batch 16 hot
+    // 0.83-0.86. Three columns per step against two: 7x7x960 0.91, 14x14x576 0.99; four against three
+    // 1.00-1.03. 5x5 keeps its passes per filter row (all 25 accumulators would leave 7 of the 32 vector
+    // registers for its loads; not tried).
+    RegisterSweep padded_3x3_sweep;
+    padded_3x3_sweep.vectors = 1;
+    padded_3x3_sweep.columns = 3;
+    padded_3x3_sweep.image_in_registers = true;
     for (int taps : {5, 3}) {
       SweepInRegisters(padded_partial.update().specialize(a.use_padded_sums && a.filter_cols() == taps &&
                                                           a.filter_rows() == taps && a.multiplier == 1 &&
                                                           depth % lanes == 0),
-                       padded_partial, a.padded_rows, a, c, lanes, padded_sweep);
+                       padded_partial, a.padded_rows, a, c, lanes, taps == 3 ? padded_3x3_sweep : padded_sweep);
     }
     add_chunks(dw.update(a.padded_sums_update));
   }
