@@ -371,6 +371,9 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // rows per image (bands); and beside them the even-width shapes that do not take them (multiplier 2,
       // 5x5), whose phase sums are empty.
       {3, 2, 1, 2, 12, 14, 32},  {3, 2, 1, 3, 13, 10, 13}, {3, 2, 1, 3, 64, 62, 40}, {3, 2, 2, 2, 12, 14, 16},
+      // and on deep positions, summed over groups of four column pairs: a row of seven pairs (a group and a
+      // part), one of whole groups, and a depth that is not whole vectors.
+      {3, 2, 1, 2, 7, 14, 384},  {3, 2, 1, 1, 6, 16, 400}, {3, 2, 1, 1, 5, 14, 390},
       {5, 2, 1, 2, 14, 14, 32},
       // NHWC padded-image sums (5x5, stride 1, whole vectors of channels; four columns per step): a depth
       // that is not whole vectors (13) and one of single vectors (8, 24), widths that are not whole steps,
