@@ -29,7 +29,7 @@ namespace codegen {
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 was a
 // schedule later reverted.
-inline constexpr int kDepthwiseBackpropFilterRevision = 63;
+inline constexpr int kDepthwiseBackpropFilterRevision = 64;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -155,22 +155,25 @@ struct DepthwiseBackpropFilterAlgorithm {
   // 0.85-0.96, batch 4 0.82-0.83. (With one set of accumulators and a copy of one block per step, the plane
   // sums had won from batch 4: 7x7x1152 0.74 against 0.94 ms, batch 32 4.0 against 8.0.)
   // NHWC 3x3 images of at most kMaxPadded3x3Positions output positions, at batches of at least
-  // kMinPadded3x3Batch and on positions of at least kMinPadded3x3PositionBytes, take the padded-image sums
-  // as 5x5 does: each image copied once, then a register sweep per block of channels that makes no store per
+  // kMinPadded3x3Batch and on positions of at least kMinPadded3x3PositionBytes, take the padded-image sums as
+  // 5x5 does: each image copied once, then a register sweep per block of channels that makes no store per
   // multiply-add (the L1 sweep makes one per tap and row pair, and keeps 9 x depth accumulators in L1 beside
   // the rows it reads). Ahead-of-time builds alternated call by call on an AMD EPYC (Zen 4, 32 KiB L1, 1 MiB
-  // L2), two threads, tensors aligned to 128 bytes, batch 32, new / old time hot and cold: 14x14x576
-  // 0.83-0.87 / 0.87-0.98, 14x14x512 0.85 / 1.01, 7x7x576 0.89 / 0.96, 14x14x768 0.84 / 0.75, 7x7x960 0.98-1.07
-  // / 0.90-0.97; batch 16 14x14x576 0.89 / 0.97. Not taken: shallower positions, whose tensors stay in the last
-  // level cache between calls and whose rows the L1 sweep reads in place as fast (14x14x384 1.01-1.11 /
-  // 0.90, 14x14x256 1.16 / 0.99, 14x14x160 0.98 / 1.11, 14x14x64 0.90 / 1.14; batch 16 14x14x384 1.32 / 0.99),
-  // larger images (28x28x192 1.03 / 1.06; 56x56x144 hot 1.22), and small batches, whose copies' first read
-  // from DRAM is not hidden by other images' sweeps (batch 8 cold: 14x14x576 1.06, 7x7x960 1.07). The copies
-  // first ran one load and one store per step, at half the memory's speed (see the NHWC schedule), and then
-  // lost at every depth (14x14x576 1.06 / 1.09).
+  // L2), two threads, tensors aligned to 128 bytes, batch 32, new / old time hot and cold: 14x14x576 0.83-0.87
+  // / 0.87-0.98, 14x14x512 0.85 / 1.01, 7x7x576 0.89 / 0.96, 14x14x768 0.84 / 0.75, 7x7x960 0.98-1.07 /
+  // 0.90-0.97; batch 16 14x14x576 0.89 / 0.97. Not taken then (one filter row per pass of the sweep): shallower
+  // positions, whose tensors stay in the last level cache between calls and whose rows the L1 sweep reads in
+  // place as fast (14x14x384 1.01-1.11 / 0.90, 14x14x256 1.16 / 0.99, 14x14x160 0.98 / 1.11, 14x14x64 0.90 /
+  // 1.14; batch 16 14x14x384 1.32 / 0.99), larger images (28x28x192 1.03 / 1.06; 56x56x144 hot 1.22), and small
+  // batches, whose copies' first read from DRAM is not hidden by other images' sweeps (batch 8 cold: 14x14x576
+  // 1.06, 7x7x960 1.07). The copies first ran one load and one store per step, at half the memory's speed (see
+  // the NHWC schedule), and then lost at every depth (14x14x576 1.06 / 1.09).
   static constexpr int kMaxPadded3x3Positions = 196;
   static constexpr int kMinPadded3x3Batch = 16;
-  static constexpr int kMinPadded3x3PositionBytes = 2048;
+  // Since the sweep keeps all nine taps' accumulators through each image (see the NHWC schedule), positions
+  // from 1536 bytes take it too (it had been 2048): 14x14x384 0.78-0.83 / 0.85-0.92, batch 16 0.86 / 0.93,
+  // 7x7x384 0.77 / 0.95; at 1024 bytes it was level (14x14x256 1.02 / 0.96).
+  static constexpr int kMinPadded3x3PositionBytes = 1536;
   int padded_sums_update = 0;
   Halide::Expr use_padded_sums;
   Halide::RDom padded_rows;   // (ow, oh, n): every output position
