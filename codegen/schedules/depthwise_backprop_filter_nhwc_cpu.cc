@@ -75,57 +75,38 @@ struct RegisterSweep {
 // the rows, the five input rows of one output row are still in L1 for the next four (a block of a padded
 // 14x14x672 image is 10-20 KiB; the whole image, 0.9 MB, is not even in L2); one vector and four columns
 // per step then keep every accumulator in registers (two vectors and two columns spilled three per step):
-// 14x14x672 4.2 -> 3.75 ms, 28x28x240 4.6 -> 4.2 at two threads.
+// 14x14x672 4.2 -> 3.75 ms, 28x28x240 4.6 -> 4.2 at two threads. With image_in_registers each image's sums
+// are the reduction instead, over its rows and columns, computed per block of channels (FH * FW * vectors
+// accumulators).
 void SweepInRegisters(Halide::Stage stage, Halide::Func partial, const Halide::RDom& rows,
                       DepthwiseBackpropFilterAlgorithm& a, const RowChunks& c, int lanes, const RegisterSweep& sweep) {
   Var v("v"), y("y"), d_vector("d_vector"), d_lane("d_lane");
   const RVar &image = c.image, &row = c.row;
   const Var &u = c.u, &w = c.w, &z = c.z, &d_outer = c.d_outer, &d_inner = c.d_inner;
-  RVar column_step("column_step"), column("column");
-  if (sweep.image_in_registers) {
-    Halide::Func image_sums = stage.rfactor({{image, y}});
-    stage.split(a.d, d_outer, d_inner, sweep.vectors * lanes, TailStrategy::RoundUp)
-        .reorder(d_inner, a.kw, a.kh, d_outer, image, w, u)
-        .vectorize(d_inner)
-        .unroll(a.kw)
-        .unroll(a.kh)
-        .fuse(w, u, z)
-        .parallel(z);
-    image_sums.compute_at(partial, d_outer)
-        .split(a.d, d_vector, d_lane, lanes)
-        .vectorize(d_lane)
-        .unroll(d_vector)
-        .unroll(a.kw)
-        .unroll(a.kh);
-    image_sums.update()
-        .split(a.d, d_vector, d_lane, lanes)
-        .split(rows.x, column_step, column, sweep.columns, TailStrategy::GuardWithIf)
-        .reorder(d_lane, d_vector, a.kw, column, a.kh, column_step, row)
-        .vectorize(d_lane)
-        .unroll(d_vector)
-        .unroll(a.kw)
-        .unroll(column)
-        .unroll(a.kh);
-    return;
-  }
-  Halide::Func row_sums = stage.rfactor({{row, v}, {image, y}});
+  const bool whole_image = sweep.image_in_registers;
+  Halide::Func sums = whole_image ? stage.rfactor({{image, y}}) : stage.rfactor({{row, v}, {image, y}});
   stage.split(a.d, d_outer, d_inner, sweep.vectors * lanes, TailStrategy::RoundUp);
-  if (sweep.channels_outside_rows) {
+  if (whole_image) {
+    stage.reorder(d_inner, a.kw, a.kh, d_outer, image, w, u).unroll(a.kh);
+  } else if (sweep.channels_outside_rows) {
     stage.reorder(d_inner, a.kw, a.kh, row, d_outer, image, w, u);
   } else {
     stage.reorder(d_inner, a.kw, a.kh, d_outer, row, image, w, u);
   }
   stage.vectorize(d_inner).unroll(a.kw).fuse(w, u, z).parallel(z);
-  row_sums.compute_at(partial, a.kh)
+  sums.compute_at(partial, whole_image ? d_outer : a.kh)
       .split(a.d, d_vector, d_lane, lanes)
       .vectorize(d_lane)
       .unroll(d_vector)
       .unroll(a.kw)
       .unroll(a.kh);
-  row_sums.update()
+  RVar column_step("column_step"), column("column");
+  std::vector<Halide::VarOrRVar> order = {d_lane, d_vector, a.kw, column, a.kh, column_step};
+  if (whole_image) order.push_back(row);
+  sums.update()
       .split(a.d, d_vector, d_lane, lanes)
       .split(rows.x, column_step, column, sweep.columns, TailStrategy::GuardWithIf)
-      .reorder(d_lane, d_vector, a.kw, column, a.kh, column_step)
+      .reorder(order)
       .vectorize(d_lane)
       .unroll(d_vector)
       .unroll(a.kw)
