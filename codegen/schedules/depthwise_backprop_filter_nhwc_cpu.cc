@@ -142,11 +142,12 @@ void SchedulePhaseSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // pair. The chunk's sums hold 12 x depth values, at 576 floats 27 KiB of L1's 32, so beside the rows
   // streaming past each of their loads and stores was likely to miss. The group's channels are still read
   // in runs of whole positions, which the prefetchers follow. Ahead-of-time builds alternated call by call
-  // on an AMD EPYC (Zen 4), two threads, batch 32, grouped / not, hot and cold: 14x14x576 0.66-0.79 /
-  // 0.80-0.87, 14x14x960 cold 0.90, 14x14x384 0.67 / 0.94, 28x28x384 0.85 / 0.95; shallower, 28x28x256
-  // 0.96 / 1.08, 56x56x256 1.12 / 1.02, 28x28x192 1.07-1.12 / 1.33 (groups of 7), so they keep the pairs.
-  // Groups of four against seven (a 14-wide row's seven pairs) 1.02-1.05 hot, against two 0.87-0.98.
-  // Whole vectors only: a group's sums are a full vector.
+  // on an AMD EPYC (Zen 4), two threads, batch 32, grouped in fours / not, hot and cold, stride 2:
+  // 14x14x576 0.63-0.66 / 0.80-0.81, 14x14x384 0.63-0.67 / 0.88-0.94, 28x28x384 0.85 / 0.95 (in sevens,
+  // 14x14x960 cold 0.90). Shallower positions keep the pairs: 28x28x256 0.96 / 1.08, 56x56x256 1.12 / 1.02,
+  // 28x28x192 in twos or sevens 1.07-1.25 / 1.33. Groups of four against seven (a 14-wide row's seven
+  // pairs) 1.02-1.05 hot; groups of two against none 0.78-0.79 / 0.83-0.87 (14x14x576). Whole vectors only:
+  // a group's sums are a full vector.
   const Expr depth = a.filter_grad.output_buffer().dim(0).extent();
   Halide::Stage grouped = partial.update().specialize(
       a.filter_rows() == 3 && a.multiplier == 1 && depth % lanes == 0 &&
