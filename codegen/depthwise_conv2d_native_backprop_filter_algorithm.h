@@ -29,7 +29,7 @@ namespace codegen {
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 was a
 // schedule later reverted.
-inline constexpr int kDepthwiseBackpropFilterRevision = 64;
+inline constexpr int kDepthwiseBackpropFilterRevision = 65;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -111,17 +111,19 @@ struct DepthwiseBackpropFilterAlgorithm {
   // At stride 2, the next update sums the same way whenever `use_strided_plane_sums` holds (mask_padding 0,
   // undilated, the same limits on the output plane with its rows rounded up to whole vectors), but along
   // each output row: a vector of output columns reads every other value of an input row. The mask's
-  // positions are then rows of whole vectors.
+  // positions are then rows of whole vectors, or of half vectors where `strided_narrow_rows` holds (the
+  // last vector of a row would be at most half full).
   Halide::Expr use_strided_plane_sums;
   // Measured at two threads against the channel-block sweep: 14x14x576 (7 rows of 8) 1.8 against 2.3 ms,
   // 28x28x192 (14 rows of 16) 1.6-1.9 against 1.9-2.4, but 56x56x144 (28 rows of 32) 3.9 against 3.6.
   static constexpr int kMaxStridedPlanePositions = 512;
-  Halide::RDom strided_plane_positions;  // (ow, oh, n), ow rounded up to whole vectors
+  Halide::RDom strided_plane_positions;  // (ow, oh, n), ow rounded up to whole (or half) vectors
   // Rows of more than one vector mask their taps by a row mask and `strided_column_mask` (ow, kw), all
   // ones where the output column is real and its tap inside the row; a schedule specialises the update on
   // `strided_wide_rows` so that each kind of row has one mask.
   Halide::Func strided_column_mask;
   Halide::Expr strided_wide_rows;
+  Halide::Expr strided_narrow_rows;  // rows in half vectors (a schedule specialises on it)
 
   // With column-phase sums (NHWC only), update 1 sums over `phase_rows` instead of update 0 whenever
   // `use_phase_sums` holds (stride 2, undilated, multiplier 1, three filter columns, left padding 0 or 1,

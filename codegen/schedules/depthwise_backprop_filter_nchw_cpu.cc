@@ -1,6 +1,7 @@
 #include "codegen/schedules/depthwise_backprop_filter_schedules.h"
 
 #include <algorithm>
+#include <string>
 
 namespace halogen {
 namespace codegen {
@@ -16,7 +17,6 @@ namespace {
 void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target& target) {
   Halide::Func& dw = a.filter_grad;
   const int lanes = target.natural_vector_size(a.input.type());
-  Halide::RVar position_vector("position_vector"), position_lane("position_lane");
   Var lane("lane");
 
   // One parallel task per block of channels: per image, each channel's sums per vector lane (positions p with
@@ -28,19 +28,36 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // 1.96 -> 1.69 ms, 14x14x576 stride 2 2.02 -> 1.91, the other layers 1-3% faster or within noise; batch 1
   // 7x7x960 hot 0.070 -> 0.057). The constant extents (`taps`: 3 or 5 for those specialisations, else 0) give
   // every tap's accumulator a fixed place, which lets it stay in a register. `positions` is the RVar along a
-  // plane or a row; `rows` the output rows (update 2) or none; `images` the batch.
+  // plane or a row; `rows` the output rows (update 2) or none; `images` the batch; `vector_lanes` and
+  // `channel_block`, where not 0, replace the vector's lanes and kChannelBlock.
+  //
+  // Stride-2 rows in half vectors (see strided_narrow_rows) take blocks of 32 channels: each image's read of
+  // a block is then a stream of 25 KB on 14x14 (ahead-of-time builds alternated call by call, two threads,
+  // batch 32, new / old time hot and cold: 14x14x576 stride 2 0.64-0.73 / 0.70-0.78, of which half vectors
+  // alone 0.71-0.79 / 0.83-0.85; batch 1 hot 0.63, cold 0.80-0.83). Blocks of 48 were level with 32; blocks
+  // of 32 in the other plane sums were level or slower (28x28x192 stride 2 1.14 cold).
   constexpr int kChannelBlock = 16;
+  constexpr int kNarrowRowChannelBlock = 32;
   constexpr int kMinPairedPlanePositions = 2048;
   Var d_block("d_block"), d_in("d_in");
   const auto sweep = [&](Halide::Stage sums, int taps, const Halide::RVar& positions,
                          const std::vector<Halide::RVar>& rows, const Halide::RVar& images,
-                         bool channel_pairs = false) {
-    sums.split(positions, position_vector, position_lane, lanes);
+                         bool channel_pairs = false, int vector_lanes = 0, int channel_block = 0) {
+    if (vector_lanes == 0) vector_lanes = lanes;
+    if (channel_block == 0) channel_block = kChannelBlock;
+    // Names of their own for other vector sizes: the sums of lanes after an rfactor in one branch took the
+    // extent of a same-named split from another (16 lanes, where the branch had 8).
+    const std::string suffix = vector_lanes == lanes ? "" : "_of_" + std::to_string(vector_lanes);
+    Halide::RVar position_vector("position_vector" + suffix), position_lane("position_lane" + suffix);
+    sums.split(positions, position_vector, position_lane, vector_lanes);
     Halide::Func lane_sums = sums.rfactor(position_lane, lane);
     sums.reorder(position_lane, a.kw, a.kh, a.d)
-        .split(a.d, d_block, d_in, kChannelBlock, TailStrategy::GuardWithIf)
+        .split(a.d, d_block, d_in, channel_block, TailStrategy::GuardWithIf)
         .parallel(d_block);
-    lane_sums.compute_at(dw, d_block).reorder_storage(lane, a.kw, a.kh, a.d).bound_extent(lane, lanes).vectorize(lane);
+    lane_sums.compute_at(dw, d_block)
+        .reorder_storage(lane, a.kw, a.kh, a.d)
+        .bound_extent(lane, vector_lanes)
+        .vectorize(lane);
     Halide::Stage update = lane_sums.update();
     std::vector<Halide::VarOrRVar> order = {lane, a.kw};
     // The positions' loops, innermost first. Along a row (stride 2) the rows run inside its vectors:
@@ -82,6 +99,11 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   };
   const Halide::RDom& plane = a.plane_positions;            // (p, n)
   const Halide::RDom& strided = a.strided_plane_positions;  // (ow, oh, n)
+  // Declared before the other strided sums, so that the branches after it know the rows are not narrow: as
+  // a flat `fits && narrow` branch, the wider rows kept the select of their length and were 8-15% slower
+  // (28x28x192 stride 2).
+  Halide::Stage narrow_sums = dw.update(a.plane_sums_update + 1);
+  if (lanes >= 2) narrow_sums = narrow_sums.specialize(a.strided_narrow_rows);
   for (int taps : {3, 5, 0}) {
     const Expr fits = taps == 0 ? Expr(true) : a.filter_cols() == taps && a.filter_rows() == taps;
     Halide::Stage plane_sums = dw.update(a.plane_sums_update), strided_sums = dw.update(a.plane_sums_update + 1);
@@ -98,6 +120,10 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
             plane.x, {}, plane.y, /*channel_pairs=*/true);
     }
     sweep(taps == 0 ? plane_sums : plane_sums.specialize(fits), taps, plane.x, {}, plane.y);
+    if (lanes >= 2) {
+      sweep(taps == 0 ? narrow_sums : narrow_sums.specialize(fits), taps, strided.x, {strided.y}, strided.z,
+            /*channel_pairs=*/false, lanes / 2, kNarrowRowChannelBlock);
+    }
     sweep(taps == 0 ? strided_sums : strided_sums.specialize(fits), taps, strided.x, {strided.y}, strided.z);
   }
 
