@@ -160,16 +160,10 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   a.use_plane_sums = a.has_plane_sums ? (a.mask_padding == 0 && a.stride == 1 && undilated && out_cols == in_cols &&
                                          small_planes(out_plane) && planes_whole && !a.use_padded_sums)
                                       : Halide::cast<bool>(false);
-  // At stride 1, 3x3 planes past the plane sums' limits take the same sums along rows, when each row is more
-  // than one vector and its last vector more than half full (masked by row and column: no table).
-  const Expr wide_rows_at_stride_1 = a.stride == 1 && a.filter_rows() == 3 && a.filter_cols() == 3 &&
-                                     !a.use_plane_sums && !a.use_padded_sums && !narrow_rows &&
-                                     padded_cols > plane_vector && padded_cols <= a.kMaxStridedPlanePositions;
   a.use_strided_plane_sums =
-      a.has_plane_sums ? (a.mask_padding == 0 && undilated && planes_whole &&
-                          ((a.stride == 2 && out_rows * padded_cols <= a.kMaxStridedPlanePositions &&
-                            small_planes(out_rows * padded_cols)) ||
-                           wide_rows_at_stride_1))
+      a.has_plane_sums ? (a.mask_padding == 0 && a.stride == 2 && undilated &&
+                          out_rows * padded_cols <= a.kMaxStridedPlanePositions &&
+                          small_planes(out_rows * padded_cols) && planes_whole)
                        : Halide::cast<bool>(false);
   a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
                                          a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
@@ -333,7 +327,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
         Halide::select(in_plane && Halide::select(axis == 0, row_inside(tap), col_inside(tap)), bits.max(),
                        Halide::cast(bits, 0));
     // Stride 2: column ow of a row of whole vectors against filter column tap_col.
-    const Expr strided_col = Halide::select(a.stride == 1, p, 2 * p) + tap_col - a.pad_left;
+    const Expr strided_col = 2 * p + tap_col - a.pad_left;
     a.strided_column_mask = Func("strided_column_mask");
     a.strided_column_mask(p, tap_col) = Halide::select(p < out_cols && strided_col >= 0 && strided_col < in_cols,
                                                        bits.max(), Halide::cast(bits, 0));
@@ -370,8 +364,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
 
   // Stride 2 (update 2): the same sums along each output row in whole vectors. A vector of output columns
   // reads its taps as every other value of an input row (a strided load, no copy); the columns past the
-  // row's end read the next row, and their inputs are masked (out_backprop is not, as at stride 1). Large 3x3
-  // planes at stride 1 take the same update, each tap then a dense load along the row.
+  // row's end read the next row, and their inputs are masked (out_backprop is not, as at stride 1).
   // Unused, every extent is 0: even empty loops over rows and images cost time per channel.
   a.strided_plane_positions =
       Halide::RDom(0, Halide::select(a.use_strided_plane_sums, padded_cols, 0), 0,
@@ -388,15 +381,13 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     const Expr tap_col = Halide::min(a.kw, a.kMaxPlaneTaps - 1), tap_row = Halide::min(a.kh, a.kMaxPlaneTaps - 1);
     // The table's position promised to lie in the output plane: on calls that skip these sums (no rows), the
     // bounds of rows in half vectors reached one row before the table's start.
-    const Expr last_position =
-        Halide::select(a.use_strided_plane_sums && !a.strided_wide_rows, out_rows * padded_cols - 1, 0);
+    const Expr last_position = Halide::select(a.use_strided_plane_sums, out_rows * padded_cols - 1, 0);
     const Expr table_position = Halide::unsafe_promise_clamped(oh * padded_cols + ow, 0, last_position);
-    // Strides 1 and 2 and no dilation written out, so that in each schedule's branch for a stride the load
-    // is a constant-stride one.
-    const Expr ih = Halide::select(a.stride == 1, oh, 2 * oh) + a.kh - a.pad_top;
-    const Expr iw = Halide::select(a.stride == 1, ow, 2 * ow) + a.kw - a.pad_left;
-    const Expr mask = Halide::select(a.strided_wide_rows, row_mask(ih) & a.strided_column_mask(ow, tap_col),
+    const Expr mask = Halide::select(a.strided_wide_rows,
+                                     row_mask(2 * oh + a.kh - a.pad_top) & a.strided_column_mask(ow, tap_col),
                                      a.plane_mask(table_position, tap_col, tap_row));
+    // Stride 2 and no dilation written out, so that the load is a constant-stride one.
+    const Expr ih = 2 * oh + a.kh - a.pad_top, iw = 2 * ow + a.kw - a.pad_left;
     const Expr x = a.input_image_source(c * (in_rows * in_cols) + ih * in_cols + iw, n);
     const Expr dy = a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n);
     a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;

@@ -29,7 +29,7 @@ namespace codegen {
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 was a
 // schedule later reverted.
-inline constexpr int kDepthwiseBackpropFilterRevision = 66;
+inline constexpr int kDepthwiseBackpropFilterRevision = 65;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -112,8 +112,7 @@ struct DepthwiseBackpropFilterAlgorithm {
   // undilated, the same limits on the output plane with its rows rounded up to whole vectors), but along
   // each output row: a vector of output columns reads every other value of an input row. The mask's
   // positions are then rows of whole vectors, or of half vectors where `strided_narrow_rows` holds (the
-  // last vector of a row would be at most half full). 3x3 planes at stride 1 too large for the plane sums
-  // take it too, where their rows are more than one vector and not narrow (masked by row and column).
+  // last vector of a row would be at most half full).
   Halide::Expr use_strided_plane_sums;
   // Measured at two threads against the channel-block sweep: 14x14x576 (7 rows of 8) 1.8 against 2.3 ms,
   // 28x28x192 (14 rows of 16) 1.6-1.9 against 1.9-2.4, but 56x56x144 (28 rows of 32) 3.9 against 3.6.

@@ -29,8 +29,7 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // 7x7x960 hot 0.070 -> 0.057). The constant extents (`taps`: 3 or 5 for those specialisations, else 0) give
   // every tap's accumulator a fixed place, which lets it stay in a register. `positions` is the RVar along a
   // plane or a row; `rows` the output rows (update 2) or none; `images` the batch; `vector_lanes` and
-  // `channel_block`, where not 0, replace the vector's lanes and kChannelBlock; `rows_outside` puts the rows
-  // outside the loop over a row's vectors (memory order), rather than inside it.
+  // `channel_block`, where not 0, replace the vector's lanes and kChannelBlock.
   //
   // Stride-2 rows in half vectors (see strided_narrow_rows) take blocks of 32 channels: each image's read of
   // a block is then a stream of 25 KB on 14x14 (ahead-of-time builds alternated call by call, two threads,
@@ -43,8 +42,7 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   Var d_block("d_block"), d_in("d_in");
   const auto sweep = [&](Halide::Stage sums, int taps, const Halide::RVar& positions,
                          const std::vector<Halide::RVar>& rows, const Halide::RVar& images,
-                         bool channel_pairs = false, int vector_lanes = 0, int channel_block = 0,
-                         bool rows_outside = false) {
+                         bool channel_pairs = false, int vector_lanes = 0, int channel_block = 0) {
     if (vector_lanes == 0) vector_lanes = lanes;
     if (channel_block == 0) channel_block = kChannelBlock;
     // Names of their own for other vector sizes: the sums of lanes after an rfactor in one branch took the
@@ -62,16 +60,12 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
         .vectorize(lane);
     Halide::Stage update = lane_sums.update();
     std::vector<Halide::VarOrRVar> order = {lane, a.kw};
-    // The positions' loops, innermost first. Along a row the rows run inside its vectors (unless rows_outside):
+    // The positions' loops, innermost first. Along a row (stride 2) the rows run inside its vectors:
     // Halide computes where the loop just outside the taps reads past the images (the boundary's edges)
     // from every tap's offsets, each time it starts that loop; once per row of one or two vectors, that was
     // about 40% of the time (14x14x576, 7 rows of one vector).
     std::vector<Halide::VarOrRVar> sweep(rows.begin(), rows.end());
-    if (rows_outside) {
-      sweep.insert(sweep.begin(), position_vector);
-    } else {
-      sweep.push_back(position_vector);
-    }
+    sweep.push_back(position_vector);
     Halide::VarOrRVar channels = a.d;
     if (channel_pairs) {
       // Two channels per step, 18 accumulators: the masks' loads and ANDs serve both, and at multiplier 2
@@ -110,18 +104,6 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // (28x28x192 stride 2).
   Halide::Stage narrow_sums = dw.update(a.plane_sums_update + 1);
   if (lanes >= 2) narrow_sums = narrow_sums.specialize(a.strided_narrow_rows);
-  // Stride 1 (3x3 planes past the plane sums' limits, see use_strided_plane_sums), after the narrow rows so
-  // that its rows are known to be whole vectors (with a guard per vector its sums went through memory). Each
-  // plane is read in place, row after row (the rows outside the vectors: inside them each step read a new
-  // line 448 bytes past the last, 1.73-1.81x), in blocks of 8 channels, so that 32 channels make four tasks.
-  // Ahead-of-time builds alternated call by call, two threads, new / old time against the channel-block
-  // sweep (staged copies), cold: 112x112x32 batch 32 0.86 (hot 0.81; blocks of 16: 0.72-0.80, hot 0.80-0.85),
-  // batch 16 80x80x32 0.81, 96x96x48 0.91, 128x128x16 0.87 (blocks of 16: 1.02 and 1.41, one task for two
-  // threads); batch 1 112x112x32 hot 1.15.
-  constexpr int kStrideOneChannelBlock = 8;
-  Halide::Stage stride_one_sums = dw.update(a.plane_sums_update + 1).specialize(a.stride == 1);
-  sweep(stride_one_sums.specialize(a.filter_cols() == 3 && a.filter_rows() == 3), 3, strided.x, {strided.y},
-        strided.z, /*channel_pairs=*/false, 0, kStrideOneChannelBlock, /*rows_outside=*/true);
   for (int taps : {3, 5, 0}) {
     const Expr fits = taps == 0 ? Expr(true) : a.filter_cols() == taps && a.filter_rows() == taps;
     Halide::Stage plane_sums = dw.update(a.plane_sums_update), strided_sums = dw.update(a.plane_sums_update + 1);
