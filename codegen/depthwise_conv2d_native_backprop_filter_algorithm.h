@@ -27,8 +27,8 @@ namespace halogen {
 namespace codegen {
 
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
-// that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 was a
-// schedule later reverted.
+// that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 and 66 were
+// schedules later reverted.
 inline constexpr int kDepthwiseBackpropFilterRevision = 65;
 
 struct DepthwiseBackpropFilterAlgorithm {
