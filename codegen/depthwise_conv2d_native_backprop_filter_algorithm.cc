@@ -165,10 +165,18 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
                           out_rows * padded_cols <= a.kMaxStridedPlanePositions &&
                           small_planes(out_rows * padded_cols) && planes_whole)
                        : Halide::cast<bool>(false);
+  const Expr whole_vector_cols = plane_vector > 0 ? round_up(out_cols, plane_vector) : Expr(0);
+  a.use_row_sums = a.has_plane_sums
+                       ? (a.mask_padding == 0 && a.stride == 1 && undilated && a.filter_rows() == 3 &&
+                          a.filter_cols() == 3 && !a.use_plane_sums && !narrow_rows &&
+                          whole_vector_cols > plane_vector && whole_vector_cols <= a.kMaxStridedPlanePositions &&
+                          planes_whole)
+                       : Halide::cast<bool>(false);
   a.use_phase_sums = a.has_phase_sums ? (a.stride == 2 && undilated && a.multiplier == 1 && a.filter_cols() == 3 &&
                                          a.pad_left >= 0 && a.pad_left <= 1 && in_cols % 2 == 0)
                                       : Halide::cast<bool>(false);
-  a.use_other_sums = a.use_plane_sums || a.use_strided_plane_sums || a.use_phase_sums || a.use_padded_sums;
+  a.use_other_sums =
+      a.use_plane_sums || a.use_strided_plane_sums || a.use_row_sums || a.use_phase_sums || a.use_padded_sums;
   const Expr& other_sums = a.use_other_sums;
   const Expr image_rows = batch * out_rows;
   a.flat_rows = variants.flat_rows_multiple > 0;
@@ -331,6 +339,10 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     a.strided_column_mask = Func("strided_column_mask");
     a.strided_column_mask(p, tap_col) = Halide::select(p < out_cols && strided_col >= 0 && strided_col < in_cols,
                                                        bits.max(), Halide::cast(bits, 0));
+    const Expr row_col = p + tap_col - a.pad_left;
+    a.row_column_mask = Func("row_column_mask");
+    a.row_column_mask(p, tap_col) = Halide::select(p < out_cols && row_col >= 0 && row_col < in_cols, bits.max(),
+                                                   Halide::cast(bits, 0));
   }
   // Reads before a plane's start or past its end land in the neighbouring planes (masked); only those
   // before an image's first plane or past its last one need the zero boundary.
@@ -388,6 +400,22 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
                                      a.plane_mask(table_position, tap_col, tap_row));
     // Stride 2 and no dilation written out, so that the load is a constant-stride one.
     const Expr ih = 2 * oh + a.kh - a.pad_top, iw = 2 * ow + a.kw - a.pad_left;
+    const Expr x = a.input_image_source(c * (in_rows * in_cols) + ih * in_cols + iw, n);
+    const Expr dy = a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n);
+    a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;
+  }
+
+  // Row sums (the update after the strided plane sums): 3x3 at stride 1 along each output row in whole vectors, read in place. The
+  // columns past the row's end read the next row; their inputs are masked, as are the taps outside the
+  // image's rows and columns. Unused, every extent is 0.
+  a.row_positions = Halide::RDom(0, Halide::select(a.use_row_sums, whole_vector_cols, 0), 0,
+                                 Halide::select(a.use_row_sums, out_rows, 0), 0,
+                                 Halide::select(a.use_row_sums, batch, 0), "row_positions");
+  {
+    const Expr ow = a.row_positions.x, oh = a.row_positions.y, n = a.row_positions.z;
+    const Expr tap_col = Halide::min(a.kw, a.kMaxPlaneTaps - 1);
+    const Expr ih = oh + a.kh - a.pad_top, iw = ow + a.kw - a.pad_left;
+    const Expr mask = row_mask(ih) & a.row_column_mask(ow, tap_col);
     const Expr x = a.input_image_source(c * (in_rows * in_cols) + ih * in_cols + iw, n);
     const Expr dy = a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n);
     a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;

@@ -29,7 +29,7 @@ namespace codegen {
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 and 66 were
 // schedules later reverted.
-inline constexpr int kDepthwiseBackpropFilterRevision = 65;
+inline constexpr int kDepthwiseBackpropFilterRevision = 67;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -89,7 +89,7 @@ struct DepthwiseBackpropFilterAlgorithm {
   // vectors. 3x3 filters take the same mask as two factors, `plane_mask_factors` (p, tap, axis): axis 0 the
   // rows of filter row `tap`, axis 1 the columns of filter column `tap`, each zero past the plane as well.
   bool has_plane_sums = false;
-  int plane_sums_update = 0;  // and the next update, the strided plane sums
+  int plane_sums_update = 0;  // and the next two updates, the strided plane sums and the row sums
   Halide::Expr use_plane_sums;
   Halide::RDom plane_positions;  // (p, n): every position of a plane, rounded up to whole vectors
   Halide::Func plane_mask, plane_mask_factors;
@@ -124,6 +124,15 @@ struct DepthwiseBackpropFilterAlgorithm {
   Halide::Func strided_column_mask;
   Halide::Expr strided_wide_rows;
   Halide::Expr strided_narrow_rows;  // rows in half vectors (a schedule specialises on it)
+  // 3x3 planes at stride 1 too large for the plane sums, with rows of more than one vector and not narrow
+  // (up to kMaxStridedPlanePositions columns), take the update after those, `use_row_sums`: the same sums
+  // along each output row in whole vectors, each tap a dense load in place, masked by its row and by
+  // `row_column_mask` (ow, kw). An update of its own rather than a stride of the strided plane sums: with the
+  // stride left to the schedule's branches, the stride-2 rows lost the constant stride of their loads or the
+  // partition that keeps the images' boundary out of their steady state (2.5-3x the time).
+  Halide::Expr use_row_sums;
+  Halide::RDom row_positions;  // (ow, oh, n), ow rounded up to whole vectors
+  Halide::Func row_column_mask;
 
   // With column-phase sums (NHWC only), update 1 sums over `phase_rows` instead of update 0 whenever
   // `use_phase_sums` holds (stride 2, undilated, multiplier 1, three filter columns, left padding 0 or 1,

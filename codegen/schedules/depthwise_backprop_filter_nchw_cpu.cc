@@ -28,8 +28,9 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // 1.96 -> 1.69 ms, 14x14x576 stride 2 2.02 -> 1.91, the other layers 1-3% faster or within noise; batch 1
   // 7x7x960 hot 0.070 -> 0.057). The constant extents (`taps`: 3 or 5 for those specialisations, else 0) give
   // every tap's accumulator a fixed place, which lets it stay in a register. `positions` is the RVar along a
-  // plane or a row; `rows` the output rows (update 2) or none; `images` the batch; `vector_lanes` and
-  // `channel_block`, where not 0, replace the vector's lanes and kChannelBlock.
+  // plane or a row; `rows` the output rows (the strided plane sums and the row sums) or none; `images` the
+  // batch; `vector_lanes` and `channel_block`, where not 0, replace the vector's lanes and kChannelBlock;
+  // `rows_outside` puts the rows outside the loop over a row's vectors (the row sums: in memory order).
   //
   // Stride-2 rows in half vectors (see strided_narrow_rows) take blocks of 32 channels: each image's read of
   // a block is then a stream of 25 KB on 14x14 (ahead-of-time builds alternated call by call, two threads,
@@ -42,7 +43,8 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   Var d_block("d_block"), d_in("d_in");
   const auto sweep = [&](Halide::Stage sums, int taps, const Halide::RVar& positions,
                          const std::vector<Halide::RVar>& rows, const Halide::RVar& images,
-                         bool channel_pairs = false, int vector_lanes = 0, int channel_block = 0) {
+                         bool channel_pairs = false, int vector_lanes = 0, int channel_block = 0,
+                         bool rows_outside = false) {
     if (vector_lanes == 0) vector_lanes = lanes;
     if (channel_block == 0) channel_block = kChannelBlock;
     // Names of their own for other vector sizes: the sums of lanes after an rfactor in one branch took the
@@ -60,12 +62,13 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
         .vectorize(lane);
     Halide::Stage update = lane_sums.update();
     std::vector<Halide::VarOrRVar> order = {lane, a.kw};
-    // The positions' loops, innermost first. Along a row (stride 2) the rows run inside its vectors:
-    // Halide computes where the loop just outside the taps reads past the images (the boundary's edges)
-    // from every tap's offsets, each time it starts that loop; once per row of one or two vectors, that was
-    // about 40% of the time (14x14x576, 7 rows of one vector).
+    // The positions' loops, innermost first. Along the short rows of stride 2 the rows run inside its
+    // vectors: Halide computes where the loop just outside the taps reads past the images (the boundary's
+    // edges) from every tap's offsets, each time it starts that loop; once per row of one or two vectors,
+    // that was about 40% of the time (14x14x576, 7 rows of one vector). The row sums' long rows run outside
+    // their vectors: inside, each step read a new line 448 bytes past the last (112x112x32: 1.73-1.81x).
     std::vector<Halide::VarOrRVar> sweep(rows.begin(), rows.end());
-    sweep.push_back(position_vector);
+    sweep.insert(rows_outside ? sweep.begin() : sweep.end(), position_vector);
     Halide::VarOrRVar channels = a.d;
     if (channel_pairs) {
       // Two channels per step, 18 accumulators: the masks' loads and ANDs serve both, and at multiplier 2
@@ -95,7 +98,7 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
     update.vectorize(lane);
     update.partition(position_vector, Halide::Partition::Always);
     // Stride 2: one branch per kind of mask (see strided_wide_rows), each with the schedule above.
-    if (!rows.empty()) update.specialize(a.strided_wide_rows);
+    if (!rows.empty() && !rows_outside) update.specialize(a.strided_wide_rows);
   };
   const Halide::RDom& plane = a.plane_positions;            // (p, n)
   const Halide::RDom& strided = a.strided_plane_positions;  // (ow, oh, n)
@@ -127,6 +130,20 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
     sweep(taps == 0 ? strided_sums : strided_sums.specialize(fits), taps, strided.x, {strided.y}, strided.z);
   }
 
+  // Row sums (3x3 at stride 1 on planes past the plane sums' limits, see use_row_sums): each plane read in
+  // place, row after row, in blocks of 8 channels, so that 32 channels make four tasks. Ahead-of-time builds
+  // alternated call by call, two threads, new / old time against the channel-block sweep (staged copies),
+  // cold: 112x112x32 batch 32 0.86 (hot 0.81; blocks of 16: 0.72-0.80, hot 0.80-0.85), batch 16 80x80x32
+  // 0.81, 96x96x48 0.91, 128x128x16 0.87 (blocks of 16: 1.02 and 1.41, one task for two threads); batch 1
+  // 112x112x32 hot 1.15.
+  constexpr int kRowSumChannelBlock = 8;
+  const Halide::RDom& row = a.row_positions;  // (ow, oh, n)
+  Halide::Stage row_sums = dw.update(a.plane_sums_update + 2);
+  sweep(row_sums.specialize(a.filter_cols() == 3 && a.filter_rows() == 3), 3, row.x, {row.y}, row.z,
+        /*channel_pairs=*/false, 0, kRowSumChannelBlock, /*rows_outside=*/true);
+  // Only 3x3 filters take these sums (the empty branch comes first): no code for other filters.
+  row_sums.specialize_fail("row sums taken by a filter other than 3x3");
+
   // The masks' storage (the table and its 3x3 factors) has constant extents, so that every tap's row of it
   // is a constant offset from one pointer; only the positions and taps of the call's shape are computed
   // (none when the plane sums are not taken). Each row is a cache line longer than its positions: rows
@@ -149,6 +166,11 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
       .bound_storage(c[0], a.kMaxStridedPlanePositions + kMaskRowPadding)
       .bound_storage(c[1], a.kMaxPlaneTaps)
       .vectorize(c[0], lanes);
+  const std::vector<Var> rc = a.row_column_mask.args();  // (ow, kw)
+  a.row_column_mask.compute_root()
+      .bound_storage(rc[0], a.kMaxStridedPlanePositions + kMaskRowPadding)
+      .bound_storage(rc[1], a.kMaxPlaneTaps)
+      .vectorize(rc[0], lanes);
 }
 
 }  // namespace
@@ -179,6 +201,7 @@ void ScheduleCpuChannelBlocks(DepthwiseBackpropFilterAlgorithm& a, const Halide:
   if (a.has_plane_sums) {
     serial_when_empty(a.plane_sums_update, !a.use_plane_sums, a.plane_positions.y);
     serial_when_empty(a.plane_sums_update + 1, !a.use_strided_plane_sums, a.strided_plane_positions.z);
+    serial_when_empty(a.plane_sums_update + 2, !a.use_row_sums, a.row_positions.z);
   }
   // `order`: the stage's loops inside the block, innermost first.
   const auto per_block = [&](Halide::Stage stage, std::vector<Halide::VarOrRVar> order) {

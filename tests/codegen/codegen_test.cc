@@ -242,11 +242,12 @@ TEST_CASE("padded taps stay exact next to Inf in either tensor") {
   cases.push_back(SameCase(DataFormat::kNHWC, 3, 2, 1, 2, 10, 10, 16));
   cases.push_back(ExplicitCase(DataFormat::kNHWC, 3, 3, 2, 2, 9, 10, 16, {1, 1, 1, 0}));
   // NCHW stride 2 on rows of more than one vector masks each tap by its row and its column, not the table.
-  // So do rows in half vectors (20 columns: three of them).
+  // So do rows in half vectors (20 columns: three of them), and 3x3 rows at stride 1 on a large plane.
   for (int64_t k : {3, 5}) {
     cases.push_back(SameCase(DataFormat::kNCHW, k, 2, 1, 2, 9, 20, 16));
     cases.push_back(SameCase(DataFormat::kNCHW, k, 2, 1, 2, 9, 40, 16));
   }
+  cases.push_back(SameCase(DataFormat::kNCHW, 3, 1, 1, 1, 66, 76, 8));
   // 5x5 stride 1 takes the padded-image sums (in NCHW only on planes too large for the plane sums, or at
   // batches of one or two): their padded taps next to an Inf gradient turn into NaN until the call is run
   // again with masks. So do the NCHW plane sums (the 9x9 cases above), which mask only the input.
@@ -366,6 +367,9 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // and rows of half vectors (their last whole vector would be at most half full): 7 columns in a block
       // of 32 channels and a part of one (40), 20 columns in three half vectors (masked by row and column).
       {3, 2, 1, 2, 14, 14, 40},  {3, 2, 1, 2, 9, 40, 8},    {5, 2, 1, 2, 9, 40, 8},
+      // 3x3 planes at stride 1 past the plane sums' limits, along rows of whole vectors (76 columns in 80):
+      // blocks of 8 channels and a part of one (20), multiplier 2; 100 columns (narrow rows) do not take them.
+      {3, 1, 1, 2, 66, 76, 20},  {3, 1, 2, 1, 66, 76, 4},   {3, 1, 1, 1, 66, 100, 8},
       // Multiplier 2, either side of the nine-tap limit, and a 5x5 filter on a plane past the other.
       {3, 1, 2, 1, 64, 64, 2},   {3, 1, 2, 1, 64, 65, 2},   {5, 1, 2, 1, 40, 40, 2},
       // NCHW 5x5 at stride 2 past the strided plane sums' limit (the image sums of update 0, an odd number
@@ -421,10 +425,10 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
     check_case(0.0f, ExplicitCase(format, 5, 5, 1, 2, 9, 10, 16, {0, 3, 4, 1}));
     check_case(0.0f, ExplicitCase(format, 5, 5, 1, 2, 9, 10, 16, {0, 0, 0, 0}));
   }
-  // Plane sums (stride 1 and 2, rows of half vectors, pairs of channels), NCHW padded-image sums and
-  // column-phase sums in double: half as many lanes to a vector as in float.
+  // Plane sums (stride 1 and 2, rows of half vectors, rows at stride 1, pairs of channels), NCHW padded-image
+  // sums and column-phase sums in double: half as many lanes to a vector as in float.
   for (const Shape& s : {Shape{3, 1, 1, 2, 7, 7, 12}, Shape{5, 1, 1, 3, 9, 11, 5}, Shape{5, 1, 2, 3, 9, 11, 3},
-                         Shape{3, 2, 1, 2, 11, 10, 6}, Shape{3, 2, 1, 2, 8, 7, 6},
+                         Shape{3, 2, 1, 2, 11, 10, 6}, Shape{3, 2, 1, 2, 8, 7, 6}, Shape{3, 1, 1, 1, 66, 78, 5},
                          Shape{5, 1, 1, 2, 20, 21, 5}, Shape{3, 1, 2, 1, 47, 45, 8}}) {
     check(0.0, DataFormat::kNCHW, s);
   }
