@@ -405,9 +405,10 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;
   }
 
-  // Row sums (the update after the strided plane sums): 3x3 at stride 1 along each output row in whole vectors, read in place. The
-  // columns past the row's end read the next row; their inputs are masked, as are the taps outside the
-  // image's rows and columns. Unused, every extent is 0.
+  // Row sums (the update after the strided plane sums): 3x3 at stride 1 along each output row in whole
+  // vectors, read in place. The columns past the row's end read the next row; their inputs are masked, as are
+  // the taps outside the image's rows and columns (out_backprop is not, as in the plane sums). Unused, every
+  // extent is 0.
   a.row_positions = Halide::RDom(0, Halide::select(a.use_row_sums, whole_vector_cols, 0), 0,
                                  Halide::select(a.use_row_sums, out_rows, 0), 0,
                                  Halide::select(a.use_row_sums, batch, 0), "row_positions");

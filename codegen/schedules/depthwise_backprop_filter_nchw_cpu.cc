@@ -133,9 +133,9 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
   // Row sums (3x3 at stride 1 on planes past the plane sums' limits, see use_row_sums): each plane read in
   // place, row after row, in blocks of 8 channels, so that 32 channels make four tasks. Ahead-of-time builds
   // alternated call by call, two threads, new / old time against the channel-block sweep (staged copies),
-  // cold: 112x112x32 batch 32 0.86 (hot 0.81; blocks of 16: 0.72-0.80, hot 0.80-0.85), batch 16 80x80x32
-  // 0.81, 96x96x48 0.91, 128x128x16 0.87 (blocks of 16: 1.02 and 1.41, one task for two threads); batch 1
-  // 112x112x32 hot 1.15.
+  // cold: 112x112x32 batch 32 0.73-0.87 (hot 0.80-0.81; blocks of 16: 0.72-0.80, hot 0.80-0.85), batch 16
+  // 80x80x32 0.81, 96x96x48 0.91, 128x128x16 0.87 (blocks of 16: 1.02 and 1.41, one task for two threads);
+  // batch 1 112x112x32 cold 0.69, hot 1.08-1.15.
   constexpr int kRowSumChannelBlock = 8;
   const Halide::RDom& row = a.row_positions;  // (ow, oh, n)
   Halide::Stage row_sums = dw.update(a.plane_sums_update + 2);

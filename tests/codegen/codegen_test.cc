@@ -424,6 +424,11 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
     // Padded-image sums with uneven explicit padding (more on one side than the filter reaches) and none.
     check_case(0.0f, ExplicitCase(format, 5, 5, 1, 2, 9, 10, 16, {0, 3, 4, 1}));
     check_case(0.0f, ExplicitCase(format, 5, 5, 1, 2, 9, 10, 16, {0, 0, 0, 0}));
+    // NCHW row sums where output rows are shorter than input rows (none: 76 of 78 columns), and with padding
+    // past the filter's reach on top and at the right (the first row's two upper taps and the last column's
+    // right taps all outside).
+    check_case(0.0f, ExplicitCase(format, 3, 3, 1, 2, 66, 78, 12, {0, 0, 0, 0}));
+    check_case(0.0f, ExplicitCase(format, 3, 3, 1, 1, 66, 76, 12, {2, 0, 0, 2}));
   }
   // Plane sums (stride 1 and 2, rows of half vectors, rows at stride 1, pairs of channels), NCHW padded-image
   // sums and column-phase sums in double: half as many lanes to a vector as in float.
