@@ -334,15 +334,12 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     a.plane_mask_factors(p, tap, axis) =
         Halide::select(in_plane && Halide::select(axis == 0, row_inside(tap), col_inside(tap)), bits.max(),
                        Halide::cast(bits, 0));
-    // Stride 2: column ow of a row of whole vectors against filter column tap_col.
-    const Expr strided_col = 2 * p + tap_col - a.pad_left;
-    a.strided_column_mask = Func("strided_column_mask");
-    a.strided_column_mask(p, tap_col) = Halide::select(p < out_cols && strided_col >= 0 && strided_col < in_cols,
-                                                       bits.max(), Halide::cast(bits, 0));
-    const Expr row_col = p + tap_col - a.pad_left;
-    a.row_column_mask = Func("row_column_mask");
-    a.row_column_mask(p, tap_col) = Halide::select(p < out_cols && row_col >= 0 && row_col < in_cols, bits.max(),
-                                                   Halide::cast(bits, 0));
+    // Column ow of a row of whole vectors (stride 2: the strided plane sums; stride 1: the row sums) against
+    // filter column tap_col.
+    const Expr col = a.stride * p + tap_col - a.pad_left;
+    a.column_mask = Func("column_mask");
+    a.column_mask(p, tap_col) =
+        Halide::select(p < out_cols && col >= 0 && col < in_cols, bits.max(), Halide::cast(bits, 0));
   }
   // Reads before a plane's start or past its end land in the neighbouring planes (masked); only those
   // before an image's first plane or past its last one need the zero boundary.
@@ -396,7 +393,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     const Expr last_position = Halide::select(a.use_strided_plane_sums, out_rows * padded_cols - 1, 0);
     const Expr table_position = Halide::unsafe_promise_clamped(oh * padded_cols + ow, 0, last_position);
     const Expr mask = Halide::select(a.strided_wide_rows,
-                                     row_mask(2 * oh + a.kh - a.pad_top) & a.strided_column_mask(ow, tap_col),
+                                     row_mask(2 * oh + a.kh - a.pad_top) & a.column_mask(ow, tap_col),
                                      a.plane_mask(table_position, tap_col, tap_row));
     // Stride 2 and no dilation written out, so that the load is a constant-stride one.
     const Expr ih = 2 * oh + a.kh - a.pad_top, iw = 2 * ow + a.kw - a.pad_left;
@@ -416,7 +413,7 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     const Expr ow = a.row_positions.x, oh = a.row_positions.y, n = a.row_positions.z;
     const Expr tap_col = Halide::min(a.kw, a.kMaxPlaneTaps - 1);
     const Expr ih = oh + a.kh - a.pad_top, iw = ow + a.kw - a.pad_left;
-    const Expr mask = row_mask(ih) & a.row_column_mask(ow, tap_col);
+    const Expr mask = row_mask(ih) & a.column_mask(ow, tap_col);
     const Expr x = a.input_image_source(c * (in_rows * in_cols) + ih * in_cols + iw, n);
     const Expr dy = a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n);
     a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;

@@ -118,21 +118,21 @@ struct DepthwiseBackpropFilterAlgorithm {
   // 28x28x192 (14 rows of 16) 1.6-1.9 against 1.9-2.4, but 56x56x144 (28 rows of 32) 3.9 against 3.6.
   static constexpr int kMaxStridedPlanePositions = 512;
   Halide::RDom strided_plane_positions;  // (ow, oh, n), ow rounded up to whole (or half) vectors
-  // Rows of more than one vector mask their taps by a row mask and `strided_column_mask` (ow, kw), all
-  // ones where the output column is real and its tap inside the row; a schedule specialises the update on
-  // `strided_wide_rows` so that each kind of row has one mask.
-  Halide::Func strided_column_mask;
+  // Rows of more than one vector (here and in the row sums below) mask their taps by a row mask and
+  // `column_mask` (ow, kw), all ones where the output column is real and its tap inside the row, at the
+  // call's stride; a schedule specialises this update on `strided_wide_rows` so that each kind of row has one
+  // mask.
+  Halide::Func column_mask;
   Halide::Expr strided_wide_rows;
   Halide::Expr strided_narrow_rows;  // rows in half vectors (a schedule specialises on it)
   // 3x3 planes at stride 1 too large for the plane sums, with rows of more than one vector and not narrow
   // (up to kMaxStridedPlanePositions columns), take the update after those, `use_row_sums`: the same sums
   // along each output row in whole vectors, each tap a dense load in place, masked by its row and by
-  // `row_column_mask` (ow, kw). An update of its own rather than a stride of the strided plane sums: with the
+  // `column_mask`. An update of its own rather than a stride of the strided plane sums: with the
   // stride left to the schedule's branches, the stride-2 rows lost the constant stride of their loads or the
   // partition that keeps the images' boundary out of their steady state (2.5-3x the time).
   Halide::Expr use_row_sums;
   Halide::RDom row_positions;  // (ow, oh, n), ow rounded up to whole vectors
-  Halide::Func row_column_mask;
 
   // With column-phase sums (NHWC only), update 1 sums over `phase_rows` instead of update 0 whenever
   // `use_phase_sums` holds (stride 2, undilated, multiplier 1, three filter columns, left padding 0 or 1,

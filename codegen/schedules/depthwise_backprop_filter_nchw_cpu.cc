@@ -161,16 +161,11 @@ void SchedulePlaneSums(DepthwiseBackpropFilterAlgorithm& a, const Halide::Target
       .bound_storage(f[1], a.kMaxPlaneTaps)
       .bound(f[2], 0, 2)
       .vectorize(f[0], lanes);
-  const std::vector<Var> c = a.strided_column_mask.args();  // (ow, kw)
-  a.strided_column_mask.compute_root()
+  const std::vector<Var> c = a.column_mask.args();  // (ow, kw)
+  a.column_mask.compute_root()
       .bound_storage(c[0], a.kMaxStridedPlanePositions + kMaskRowPadding)
       .bound_storage(c[1], a.kMaxPlaneTaps)
       .vectorize(c[0], lanes);
-  const std::vector<Var> rc = a.row_column_mask.args();  // (ow, kw)
-  a.row_column_mask.compute_root()
-      .bound_storage(rc[0], a.kMaxStridedPlanePositions + kMaskRowPadding)
-      .bound_storage(rc[1], a.kMaxPlaneTaps)
-      .vectorize(rc[0], lanes);
 }
 
 }  // namespace
