@@ -141,7 +141,9 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const auto round_up = [](const Expr& value, int multiple) { return (value + multiple - 1) / multiple * multiple; };
   const Expr narrow_rows = plane_vector >= 2 ? (out_cols + plane_vector - 1) % plane_vector < plane_vector / 2
                                              : Halide::cast<bool>(false);
-  Expr padded_cols = plane_vector > 0 ? round_up(out_cols, plane_vector) : Expr(0);
+  // Output rows rounded up to whole vectors (the row sums), or to half vectors where narrow (the strided sums).
+  const Expr whole_vector_cols = plane_vector > 0 ? round_up(out_cols, plane_vector) : Expr(0);
+  Expr padded_cols = whole_vector_cols;
   if (plane_vector >= 2) padded_cols = Halide::select(narrow_rows, round_up(out_cols, plane_vector / 2), padded_cols);
   const Expr planes_whole =
       whole_images(a.input_images, a.input) && whole_images(a.out_backprop_images, a.out_backprop);
@@ -165,7 +167,6 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
                           out_rows * padded_cols <= a.kMaxStridedPlanePositions &&
                           small_planes(out_rows * padded_cols) && planes_whole)
                        : Halide::cast<bool>(false);
-  const Expr whole_vector_cols = plane_vector > 0 ? round_up(out_cols, plane_vector) : Expr(0);
   a.use_row_sums = a.has_plane_sums
                        ? (a.mask_padding == 0 && a.stride == 1 && undilated && a.filter_rows() == 3 &&
                           a.filter_cols() == 3 && !a.use_plane_sums && !narrow_rows &&
@@ -375,6 +376,14 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   // reads its taps as every other value of an input row (a strided load, no copy); the columns past the
   // row's end read the next row, and their inputs are masked (out_backprop is not, as at stride 1).
   // Unused, every extent is 0: even empty loops over rows and images cost time per channel.
+  // A tap's masked product at input (ih, iw) and output (oh, ow) of image n, read in place: the strided plane
+  // sums and the row sums.
+  const auto add_row_product = [&](const Expr& ih, const Expr& iw, const Expr& oh, const Expr& ow, const Expr& n,
+                                   const Expr& mask) {
+    const Expr x = a.input_image_source(c * (in_rows * in_cols) + ih * in_cols + iw, n);
+    const Expr dy = a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n);
+    a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;
+  };
   a.strided_plane_positions =
       Halide::RDom(0, Halide::select(a.use_strided_plane_sums, padded_cols, 0), 0,
                    Halide::select(a.use_strided_plane_sums, out_rows, 0), 0,
@@ -392,14 +401,11 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     // bounds of rows in half vectors reached one row before the table's start.
     const Expr last_position = Halide::select(a.use_strided_plane_sums, out_rows * padded_cols - 1, 0);
     const Expr table_position = Halide::unsafe_promise_clamped(oh * padded_cols + ow, 0, last_position);
-    const Expr mask = Halide::select(a.strided_wide_rows,
-                                     row_mask(2 * oh + a.kh - a.pad_top) & a.column_mask(ow, tap_col),
-                                     a.plane_mask(table_position, tap_col, tap_row));
     // Stride 2 and no dilation written out, so that the load is a constant-stride one.
-    const Expr ih = 2 * oh + a.kh - a.pad_top, iw = 2 * ow + a.kw - a.pad_left;
-    const Expr x = a.input_image_source(c * (in_rows * in_cols) + ih * in_cols + iw, n);
-    const Expr dy = a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n);
-    a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;
+    const Expr ih = 2 * oh + a.kh - a.pad_top;
+    const Expr mask = Halide::select(a.strided_wide_rows, row_mask(ih) & a.column_mask(ow, tap_col),
+                                     a.plane_mask(table_position, tap_col, tap_row));
+    add_row_product(ih, 2 * ow + a.kw - a.pad_left, oh, ow, n, mask);
   }
 
   // Row sums (the update after the strided plane sums): 3x3 at stride 1 along each output row in whole
@@ -412,11 +418,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   {
     const Expr ow = a.row_positions.x, oh = a.row_positions.y, n = a.row_positions.z;
     const Expr tap_col = Halide::min(a.kw, a.kMaxPlaneTaps - 1);
-    const Expr ih = oh + a.kh - a.pad_top, iw = ow + a.kw - a.pad_left;
-    const Expr mask = row_mask(ih) & a.column_mask(ow, tap_col);
-    const Expr x = a.input_image_source(c * (in_rows * in_cols) + ih * in_cols + iw, n);
-    const Expr dy = a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n);
-    a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;
+    const Expr ih = oh + a.kh - a.pad_top;
+    add_row_product(ih, ow + a.kw - a.pad_left, oh, ow, n, row_mask(ih) & a.column_mask(ow, tap_col));
   }
   return a;
 }
