@@ -372,10 +372,6 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
                                       a.out_backprop_image_source(a.d * out_plane + p, n);
   }
 
-  // Stride 2 (update 2): the same sums along each output row in whole vectors. A vector of output columns
-  // reads its taps as every other value of an input row (a strided load, no copy); the columns past the
-  // row's end read the next row, and their inputs are masked (out_backprop is not, as at stride 1).
-  // Unused, every extent is 0: even empty loops over rows and images cost time per channel.
   // A tap's masked product at input (ih, iw) and output (oh, ow) of image n, read in place: the strided plane
   // sums and the row sums.
   const auto add_row_product = [&](const Expr& ih, const Expr& iw, const Expr& oh, const Expr& ow, const Expr& n,
@@ -384,6 +380,11 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
     const Expr dy = a.out_backprop_image_source(a.d * out_plane + oh * out_cols + ow, n);
     a.filter_grad(a.d, a.kw, a.kh) += Masked(x, mask) * dy;
   };
+
+  // Stride 2 (update 2): the same sums along each output row in whole vectors. A vector of output columns
+  // reads its taps as every other value of an input row (a strided load, no copy); the columns past the
+  // row's end read the next row, and their inputs are masked (out_backprop is not, as at stride 1).
+  // Unused, every extent is 0: even empty loops over rows and images cost time per channel.
   a.strided_plane_positions =
       Halide::RDom(0, Halide::select(a.use_strided_plane_sums, padded_cols, 0), 0,
                    Halide::select(a.use_strided_plane_sums, out_rows, 0), 0,
