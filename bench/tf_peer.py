@@ -5,6 +5,7 @@ shipped, which may route the op to its bundled oneDNN) or =0 (TensorFlow's own k
 CPU kernel has no NCHW path. Prints one JSON record per shape, as bench/bench_common.h reads them."""
 
 import argparse
+import concurrent.futures
 import json
 import os
 import statistics
@@ -50,7 +51,15 @@ def main():
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
+    # As bench_common.cc evicts: every line read and written with ordinary stores, one thread per core
+    # (numpy's add releases the GIL), since each core's L2 is its own.
     evict = np.zeros(max(last_level_cache_bytes() * 4, 64 << 20) // 8)
+    cores = max(1, os.cpu_count() or 1)
+    slices = [evict[i * len(evict) // cores:(i + 1) * len(evict) // cores] for i in range(cores)]
+    evictors = concurrent.futures.ThreadPoolExecutor(max_workers=cores)
+
+    def evict_caches():
+        list(evictors.map(lambda part: np.add(part, 1.0, out=part), slices))
 
     for s in read_shapes(args.shapes):
         oh, ow = out_size(s["h"], s["fh"], s["stride"], s["padding"]), out_size(s["w"], s["fw"], s["stride"], s["padding"])
@@ -68,7 +77,7 @@ def main():
             step(x, sizes, dy).numpy()
         cold, hot = [], []
         for _ in range(args.runs):
-            evict += 1.0
+            evict_caches()
             start = time.perf_counter()
             step(x, sizes, dy).numpy()
             cold.append((time.perf_counter() - start) * 1e3)
