@@ -36,8 +36,8 @@ constexpr char kUsage[] = R"(usage: halogen bench [--shapes FILE] [--threads 1,2
                      [--reference_runs 3] [--rounds 1] [--out DIR] [--schedule NAME] [--kernels cached]
 
 Times DepthwiseConv2dNativeBackpropFilter (float32) per shape, layout and thread count: halogen, the
-reference kernel and the peers, each cold (a buffer larger than the last-level cache written before each
-run) and hot (back to back), medians after warm-up. Peak FLOP/s and read bandwidth are measured in the
+reference kernel and the peers, each cold (every line of a buffer four times the last-level cache read and
+written, on every core, before each run) and hot (back to back), medians after warm-up. Peak FLOP/s and read bandwidth are measured in the
 same run; the roofline is min(peak, bandwidth * FLOP/byte) with bytes = 4 * (|X| + |dY| + |dW|).
 With --rounds R every implementation is timed R times, the rounds alternating them, and each figure is
 the median of its R medians: on a host whose speed drifts over minutes, one slow spell then cannot land on
