@@ -62,10 +62,9 @@ void EvictCaches() {
   static char* const buffer = static_cast<char*>(std::calloc(bytes, 1));
   static const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   if (buffer == nullptr) {
-    static const bool warned = (std::fprintf(stderr, "[bench] warning: no memory for the eviction buffer; cold "
-                                                     "figures are not cold\n"),
-                                true);
-    (void)warned;
+    static bool warned = false;
+    if (!warned) std::fprintf(stderr, "[bench] warning: no memory for the eviction buffer; cold figures are not cold\n");
+    warned = true;
     return;
   }
   const auto touch_lines = [](size_t begin, size_t end) {

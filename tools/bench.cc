@@ -37,8 +37,9 @@ constexpr char kUsage[] = R"(usage: halogen bench [--shapes FILE] [--threads 1,2
 
 Times DepthwiseConv2dNativeBackpropFilter (float32) per shape, layout and thread count: halogen, the
 reference kernel and the peers, each cold (every line of a buffer four times the last-level cache read and
-written, on every core, before each run) and hot (back to back), medians after warm-up. Peak FLOP/s and read bandwidth are measured in the
-same run; the roofline is min(peak, bandwidth * FLOP/byte) with bytes = 4 * (|X| + |dY| + |dW|).
+written, on every core, before each run) and hot (back to back), medians after warm-up. Peak FLOP/s and
+read bandwidth are measured in the same run; the roofline is min(peak, bandwidth * FLOP/byte) with
+bytes = 4 * (|X| + |dY| + |dW|).
 With --rounds R every implementation is timed R times, the rounds alternating them, and each figure is
 the median of its R medians: on a host whose speed drifts over minutes, one slow spell then cannot land on
 a single implementation. The peak and bandwidth are measured at the start of every round, and the roofline
