@@ -9,9 +9,9 @@ using Halide::Expr;
 using Halide::Func;
 
 std::vector<Halide::Argument> DepthwiseBackpropFilterAlgorithm::arguments() const {
-  return {input,         out_backprop,  input_images, out_backprop_images, stride, dilation_rows,
+  return {input,         out_backprop,  input_images, out_backprop_images, stride,         dilation_rows,
           dilation_cols, pad_top,       pad_left,     multiplier,          rows_per_chunk, chunks,
-          mask_padding};
+          mask_padding,  l1_data_bytes};
 }
 
 namespace {
@@ -151,7 +151,8 @@ DepthwiseBackpropFilterAlgorithm DefineDepthwiseBackpropFilter(DataType dtype, D
   const Expr small_3x3_images =
       nhwc ? a.filter_rows() == 3 && a.filter_cols() == 3 && out_rows * out_cols <= a.kMaxPadded3x3Positions &&
                  batch >= a.kMinPadded3x3Batch &&
-                 a.input.dim(0).extent() * type.bytes() >= a.kMinPadded3x3PositionBytes
+                 Halide::cast<int64_t>(9 * type.bytes()) * a.input.dim(0).extent() * 100 >
+                     Halide::cast<int64_t>(a.l1_data_bytes) * a.kPadded3x3L1Percent
            : Halide::cast<bool>(false);
   const Expr padded_fits = a.mask_padding == 0 && a.stride == 1 && undilated && a.multiplier == 1 &&
                            ((a.filter_rows() == 5 && a.filter_cols() == 5) || small_3x3_images) &&

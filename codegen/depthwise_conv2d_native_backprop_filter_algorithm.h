@@ -29,7 +29,7 @@ namespace codegen {
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 and 66 were
 // schedules later reverted.
-inline constexpr int kDepthwiseBackpropFilterRevision = 67;
+inline constexpr int kDepthwiseBackpropFilterRevision = 68;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;
@@ -55,6 +55,9 @@ struct DepthwiseBackpropFilterAlgorithm {
   // next channel's plane, by zeros), which is exact unless such an out_backprop value is Inf or NaN; the
   // result then holds a NaN, and the caller runs the kernel again with 1 (CallDepthwiseKernel).
   Halide::Param<int32_t> mask_padding{"mask_padding"};
+  // The bytes of L1 data cache per core of the host that runs the kernel (the caller reads it, see
+  // depthwise_kernel_args.h): which of two CPU sweeps wins depends on it (see kPadded3x3L1Percent).
+  Halide::Param<int32_t> l1_data_bytes{"l1_data_bytes"};
 
   // What the definition reads: the tensors themselves (NHWC), or with the channel index clamped (NCHW).
   Halide::Func input_source, out_backprop_source;
@@ -166,7 +169,7 @@ struct DepthwiseBackpropFilterAlgorithm {
   // 0.85-0.96, batch 4 0.82-0.83. (With one set of accumulators and a copy of one block per step, the plane
   // sums had won from batch 4: 7x7x1152 0.74 against 0.94 ms, batch 32 4.0 against 8.0.)
   // NHWC 3x3 images of at most kMaxPadded3x3Positions output positions, at batches of at least
-  // kMinPadded3x3Batch and on positions of at least kMinPadded3x3PositionBytes, take the padded-image sums as
+  // kMinPadded3x3Batch and on deep positions (below), take the padded-image sums as
   // 5x5 does: each image copied once, then a register sweep per block of channels that makes no store per
   // multiply-add (the L1 sweep makes one per tap and row pair, and keeps 9 x depth accumulators in L1 beside
   // the rows it reads). Ahead-of-time builds alternated call by call on an AMD EPYC (Zen 4, 32 KiB L1, 1 MiB
@@ -181,10 +184,19 @@ struct DepthwiseBackpropFilterAlgorithm {
   // the NHWC schedule), and then lost at every depth (14x14x576 1.06 / 1.09).
   static constexpr int kMaxPadded3x3Positions = 196;
   static constexpr int kMinPadded3x3Batch = 16;
-  // Since the sweep keeps all nine taps' accumulators through each image (see the NHWC schedule), positions
-  // from 1536 bytes take it too (it had been 2048): 14x14x384 0.78-0.83 / 0.85-0.92, batch 16 0.86 / 0.93,
-  // 7x7x384 0.77 / 0.95; at 1024 bytes it was level (14x14x256 1.02 / 0.96).
-  static constexpr int kMinPadded3x3PositionBytes = 1536;
+  // Which positions take them depends on the host's L1 data cache: the L1 sweep keeps nine accumulators per
+  // channel (9 x depth values) in L1 beside the rows it reads, and the deeper the positions, the less room the
+  // rows have. Positions whose accumulators take more than kPadded3x3L1Percent of the L1 take the padded-image
+  // sums. On an AMD EPYC (Zen 4, 32 KiB of L1), since the sweep keeps all nine taps' accumulators through each
+  // image (see the NHWC schedule), 14x14x384 (13.5 KiB of accumulators, 42% of L1) took 0.78-0.83 / 0.85-0.92
+  // of the L1 sweep's time, batch 16 0.86 / 0.93, 7x7x384 0.77 / 0.95, and 14x14x256 (28%) was level (1.02 /
+  // 0.96). On an Intel Xeon (family 6 model 207, 48 KiB of L1) the L1 sweep won up to 38% and lost from
+  // 42%: L1 sweep over padded sums, cold / hot, each in both orders of the pair, 14x14x384 (28%) 0.91 /
+  // 0.68-0.69, batch 16 0.85-1.13 / 0.60-0.74, 7x7x384 0.94-0.95 / 0.88-0.93, 14x14x512 (38%) 0.79-0.85 /
+  // 0.80-0.82; 7x7x576 (42%) 1.08-1.17 / 0.98-1.01, 14x14x576 0.90-1.05 / 0.86-0.91, 7x7x960 (the deep
+  // register sweep, 70%) 1.03-1.04 / 1.10-1.16.
+  static constexpr int kPadded3x3L1Percent = 40;
+
   int padded_sums_update = 0;
   Halide::Expr use_padded_sums;
   Halide::RDom padded_rows;   // (ow, oh, n): every output position

@@ -18,7 +18,7 @@ namespace codegen {
 // DepthwiseKernelArgs).
 using DepthwiseKernelFn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t,
                                   int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
-                                  halide_buffer_t*);
+                                  int32_t, halide_buffer_t*);
 
 // The loaded runtime's entry points that halogen calls.
 struct LoadedRuntime {

@@ -34,7 +34,8 @@ using namespace halogen::bench;  // NOLINT
 namespace {
 
 using KernelFn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
-                         int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, halide_buffer_t*);
+                         int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
+                         halide_buffer_t*);
 struct GpuKernel {
   const char* name;
   const char* layout;

@@ -215,9 +215,11 @@ TEST_CASE("CallDepthwiseKernel reads no result that is only on the device") {
     int calls = 0;
     const auto kernel = [&](halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
                             int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t mask_padding,
-                            halide_buffer_t*) {
+                            int32_t l1_data_bytes, halide_buffer_t*) {
       ++calls;
       REQUIRE(mask_padding == 0);
+      REQUIRE(l1_data_bytes == kernel_args_internal::HostL1DataBytes());
+      REQUIRE(l1_data_bytes >= 4096);
       return 0;
     };
     REQUIRE(CallDepthwiseKernel(kernel, args) == 0);
@@ -391,10 +393,12 @@ TEST_CASE("every CPU specialisation matches the direct definition") {
       // images split into bands (batch 1) and grouped two to a chunk. NCHW takes them for every 5x5 shape
       // of multiplier 1 at stride 1, these and those above.
       {5, 1, 1, 3, 13, 10, 13},  {5, 1, 1, 1, 40, 9, 8},    {5, 1, 1, 34, 6, 7, 24},
-      // and NHWC 3x3 small images from batch 16 on positions of 1536 bytes or more (kMaxPadded3x3Positions):
-      // widths of whole steps of three columns and not (nine taps' accumulators through each image); a batch
-      // and a depth just under the limits.
-      {3, 1, 1, 16, 7, 6, 512},  {3, 1, 1, 16, 5, 7, 384},  {3, 1, 1, 15, 7, 6, 512},  {3, 1, 1, 16, 7, 6, 368},
+      // and NHWC 3x3 small images from batch 16 on deep positions (kMaxPadded3x3Positions; depths of 640
+      // take them on any host with up to 56 KiB of L1, kPadded3x3L1Percent): widths of whole steps of three
+      // columns and not (nine taps' accumulators through each image); a batch just under the limit; depths
+      // that take them or the L1 sweep, depending on the host's L1.
+      {3, 1, 1, 16, 7, 6, 640},  {3, 1, 1, 16, 5, 7, 640},  {3, 1, 1, 15, 7, 6, 640},  {3, 1, 1, 16, 7, 6, 368},
+      {3, 1, 1, 16, 5, 7, 384},  {3, 1, 1, 16, 7, 6, 512},
   };
   // `zero` only names the element type (float or double).
   const auto check_case = [&](auto zero, const testing::RandomCase& c) {

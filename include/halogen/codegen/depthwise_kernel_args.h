@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "HalideRuntime.h"
 #include "halogen/codegen/depthwise_work_split.h"
@@ -31,6 +32,7 @@ struct DepthwiseKernelArgs {
   int32_t rows_per_chunk, chunks;
   // 0 lets a CPU kernel read padding as zeros (see CallDepthwiseKernel), 1 masks every padded tap.
   int32_t mask_padding;
+  int32_t l1_data_bytes;  // the host's L1 data cache per core (HostL1DataBytes), which picks between CPU sweeps
   bool result_on_host;  // a CPU kernel writing to host memory: the result can be checked where it is
 };
 
@@ -65,6 +67,17 @@ bool AllFinite(const halide_buffer_t& b) {
   T total = 0;
   for (int j = 0; j < 8; ++j) total += sums[j];
   return total == total;
+}
+// The L1 data cache of one core of this host, read once; 32 KiB where the system does not say.
+inline int32_t HostL1DataBytes() {
+  static const int32_t bytes = [] {
+    long reported = -1;
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    reported = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+#endif
+    return reported >= 4096 && reported <= (int32_t{1} << 30) ? static_cast<int32_t>(reported) : int32_t{32768};
+  }();
+  return bytes;
 }
 inline void Buffer(halide_buffer_t* b, void* data, halide_type_t type, halide_dimension_t* dims, int count) {
   *b = halide_buffer_t();
@@ -120,6 +133,7 @@ void FillDepthwiseKernelArgs(const DepthwiseShape& s, const T* input, const T* o
   args->rows_per_chunk = work_split::RowsPerChunk(split, total_rows);
   args->chunks = work_split::ChunkCount(total_rows, args->rows_per_chunk);
   args->mask_padding = 0;
+  args->l1_data_bytes = kernel_args_internal::HostL1DataBytes();
   args->result_on_host = split == work_split::RowSplit::kCpuChunks;
 }
 
@@ -144,7 +158,7 @@ int CallDepthwiseKernel(Kernel&& kernel, DepthwiseKernelArgs& a) {
   const auto call = [&] {
     return kernel(&a.input, &a.out_backprop, &a.input_images, &a.out_backprop_images, a.stride, a.dilation_rows,
                   a.dilation_cols, a.pad_top, a.pad_left, a.multiplier, a.rows_per_chunk, a.chunks, a.mask_padding,
-                  &a.filter_grad);
+                  a.l1_data_bytes, &a.filter_grad);
   };
   int result = call();
   if (result == 0 && a.result_on_host && a.filter_grad.host != nullptr && a.mask_padding == 0) {
