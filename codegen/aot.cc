@@ -105,7 +105,8 @@ std::string WrapperHeader(const AotKernelRequest& r, DepthwiseBackpropFilterSche
       "  halogen::DepthwiseKernelArgs args;\n",
       "  halogen::FillDepthwiseKernelArgs<", type, ">(shape, input, out_backprop, filter_grad, ", r.name,
       "_row_split, &args);\n",
-      "  int result = halogen::CallDepthwiseKernel(::", r.name, ", args);\n");
+      "  // Through DepthwiseKernelFn, so that a kernel whose signature drifted from it fails to compile here.\n",
+      "  int result = halogen::CallDepthwiseKernel(halogen::DepthwiseKernelFn{::", r.name, "}, args);\n");
   if (gpu) {
     absl::StrAppend(&text,
                     "  // The result is on the device: bring it back, then release the device copies.\n",

@@ -10,15 +10,10 @@
 #include "HalideRuntime.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "halogen/codegen/depthwise_kernel_args.h"  // DepthwiseKernelFn
 
 namespace halogen {
 namespace codegen {
-
-// A generated DepthwiseConv2dNativeBackpropFilter entry point (the argument order of
-// DepthwiseKernelArgs).
-using DepthwiseKernelFn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t,
-                                  int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
-                                  int32_t, halide_buffer_t*);
 
 // The loaded runtime's entry points that halogen calls.
 struct LoadedRuntime {

@@ -33,14 +33,11 @@ using namespace halogen::bench;  // NOLINT
 
 namespace {
 
-using KernelFn = int (*)(halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, halide_buffer_t*, int32_t, int32_t,
-                         int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t,
-                         halide_buffer_t*);
 struct GpuKernel {
   const char* name;
   const char* layout;
   const char* schedule;
-  KernelFn fn;
+  halogen::DepthwiseKernelFn fn;
   halogen::work_split::RowSplit row_split;  // the schedule's own rows per chunk, from the AOT wrapper
 };
 #define HALOGEN_GPU_KERNEL(name, layout, schedule) \

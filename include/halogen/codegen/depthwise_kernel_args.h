@@ -36,6 +36,14 @@ struct DepthwiseKernelArgs {
   bool result_on_host;  // a CPU kernel writing to host memory: the result can be checked where it is
 };
 
+// A generated kernel's entry point, ahead-of-time or loaded from the JIT's object cache: the buffers and
+// scalars of DepthwiseKernelArgs in the order CallDepthwiseKernel passes them.
+using DepthwiseKernelFn = int (*)(halide_buffer_t* input, halide_buffer_t* out_backprop,
+                                  halide_buffer_t* input_images, halide_buffer_t* out_backprop_images,
+                                  int32_t stride, int32_t dilation_rows, int32_t dilation_cols, int32_t pad_top,
+                                  int32_t pad_left, int32_t multiplier, int32_t rows_per_chunk, int32_t chunks,
+                                  int32_t mask_padding, int32_t l1_data_bytes, halide_buffer_t* filter_grad);
+
 namespace kernel_args_internal {
 inline void Dense(halide_dimension_t* dims, int count, const int32_t* extents) {
   int32_t stride = 1;
