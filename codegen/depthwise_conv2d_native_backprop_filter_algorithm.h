@@ -29,7 +29,7 @@ namespace codegen {
 // Part of every kernel cache key: bump it whenever the algorithm, its arguments or a schedule changes, so
 // that a kernel an older build left in the disk cache is never loaded. Never reuse a number: 55 and 66 were
 // schedules later reverted.
-inline constexpr int kDepthwiseBackpropFilterRevision = 68;
+inline constexpr int kDepthwiseBackpropFilterRevision = 69;
 
 struct DepthwiseBackpropFilterAlgorithm {
   DataFormat format = DataFormat::kNHWC;

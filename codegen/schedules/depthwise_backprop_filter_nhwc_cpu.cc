@@ -421,21 +421,34 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
       Var block_pair("block_pair"), block_in_pair("block_in_pair");
       copy.split(v[3], block_pair, block_in_pair, 2, TailStrategy::GuardWithIf).unroll(block_in_pair);
     }
-    RegisterSweep padded_sweep;
-    padded_sweep.vectors = 1;
-    padded_sweep.columns = 4;
-    padded_sweep.channels_outside_rows = true;
+    RegisterSweep padded_5x5_sweep;
+    padded_5x5_sweep.vectors = 1;
+    padded_5x5_sweep.columns = 4;
+    padded_5x5_sweep.channels_outside_rows = true;
+    // With 32 vector registers (AVX-512), 5x5 keeps all 25 taps' accumulators in registers through the image
+    // too, two columns per step (25 accumulators, two out_backprop vectors, five registers for inputs; most
+    // inputs are read as memory operands of the multiply-adds). Each filter row's pass had held five
+    // accumulators fed by four columns per step, chains four multiply-adds deep: a profile at one thread
+    // (14x14x672 hot) had the sweep at about one multiply-add per cycle and the copies at nearly half of the
+    // time. Ahead-of-time builds alternated call by call on an Intel Xeon (family 6 model 207), two threads,
+    // batch 32, new / old time in both orders, cold and hot: 14x14x672 0.89-0.99 / 0.89-0.93, 28x28x240
+    // 0.92-0.95 / 0.91-0.92; batch 8 28x28x240 hot 0.89; batch 1 14x14x672 hot 0.92-0.96 (cold within noise).
+    // Three columns per step against two were level (0.95-1.05). With 16 registers the 25 accumulators would
+    // spill, so AVX2 keeps the passes per filter row.
+    if (target.has_feature(Halide::Target::AVX512)) {
+      padded_5x5_sweep.columns = 2;
+      padded_5x5_sweep.image_in_registers = true;
+    }
     // The 3x3 images that take these sums (see kMaxPadded3x3Positions) keep all nine taps' accumulators in
     // registers through the image, three columns per step (18 loads for 27 multiply-adds). Swept one filter
-    // row per output row, as 5x5 is, each pass held three accumulators, which four columns per step fed
-    // through chains four multiply-adds deep, and then added them to the image's sums; on rows of 7 or 14
+    // row per output row, as 5x5 is without AVX-512, each pass held three accumulators, which four columns
+    // per step fed through chains four multiply-adds deep, and then added them to the image's sums; on rows of 7 or 14
     // columns that left the core waiting on its multiply-adds' latency (a step of 12 multiply-adds that
     // 4-cycle chains stretch to 16 cycles) and on the passes' starts and ends. Ahead-of-time builds
     // alternated call by call on an AMD EPYC (Zen 4), two threads, new / old time, hot and cold: batch 32
     // 7x7x960 0.80-0.81 / 0.89, 14x14x576 0.87-0.88 / 0.89-0.90, 7x7x576 hot 0.79, 14x14x768 batch 16 hot
     // 0.83-0.86. Three columns per step against two: 7x7x960 0.91, 14x14x576 0.99; four against three
-    // 1.00-1.03. 5x5 keeps its passes per filter row (all 25 accumulators would leave 7 of the 32 vector
-    // registers for its loads; not tried).
+    // 1.00-1.03. 5x5 takes the same on AVX-512 (padded_5x5_sweep, above).
     RegisterSweep padded_3x3_sweep;
     padded_3x3_sweep.vectors = 1;
     padded_3x3_sweep.columns = 3;
@@ -444,7 +457,7 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
       SweepInRegisters(padded_partial.update().specialize(a.use_padded_sums && a.filter_cols() == taps &&
                                                           a.filter_rows() == taps && a.multiplier == 1 &&
                                                           depth % lanes == 0),
-                       padded_partial, a.padded_rows, a, c, lanes, taps == 3 ? padded_3x3_sweep : padded_sweep);
+                       padded_partial, a.padded_rows, a, c, lanes, taps == 3 ? padded_3x3_sweep : padded_5x5_sweep);
     }
     add_chunks(dw.update(a.padded_sums_update));
   }
