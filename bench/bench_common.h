@@ -43,8 +43,8 @@ struct Timing {
 // runs, back-to-back calls take about ten calls to reach their steady time.
 Timing TimeRuns(const std::function<void()>& body, int runs, int warmup = 2);
 
-// The machine, measured now with `threads` threads: FMA peak (GFLOP/s, float32) and streaming-read
-// bandwidth (GB/s).
+// The machine, measured now with `threads` threads: FMA peak (GFLOP/s, float32, in the widest vectors the
+// host offers, as the kernels' are) and streaming-read bandwidth (GB/s).
 struct Roofline {
   double peak_gflops = 0;
   double bandwidth_gbs = 0;

@@ -131,7 +131,8 @@ def main():
              "hot medians (back to back, after 20 ms of untimed calls) are in the JSON. "
              "GFLOP/s = 2·N·OH·OW·C·M·FH·FW / time. The roofline is "
              "min(peak, bandwidth × FLOP/byte) with bytes = 4·(|X| + |dY| + |dW|), peak and bandwidth measured "
-             "by the harness in the same run (an FMA loop; a 1 GiB read summed with vector adds)"
+             "by the harness in the same run (an FMA loop in the widest vectors the host offers; a 1 GiB read summed "
+             "with vector adds)"
              f"{roofline_rounds_text}:", ""]
     hosts = sorted({r.get("cpu", "") for r in records} - {""})
     if hosts:
