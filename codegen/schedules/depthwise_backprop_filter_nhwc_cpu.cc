@@ -433,8 +433,9 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     // time. Ahead-of-time builds alternated call by call on an Intel Xeon (family 6 model 207), two threads,
     // batch 32, new / old time in both orders, cold and hot: 14x14x672 0.89-0.99 / 0.89-0.93, 28x28x240
     // 0.92-0.95 / 0.91-0.92; batch 8 28x28x240 hot 0.89; batch 1 14x14x672 hot 0.92-0.96 (cold within noise).
-    // Three columns per step against two were level (0.95-1.05). With 16 registers the 25 accumulators would
-    // spill, so AVX2 keeps the passes per filter row.
+    // Three columns per step against two were level (0.95-1.05). On an AMD EPYC (Zen 4) the same sweep was
+    // level with the passes (0.95-1.00). With 16 registers the 25 accumulators would spill, so AVX2 keeps the
+    // passes per filter row.
     if (target.has_feature(Halide::Target::AVX512)) {
       padded_5x5_sweep.columns = 2;
       padded_5x5_sweep.image_in_registers = true;
