@@ -443,9 +443,9 @@ void ScheduleCpuChannelTaps(DepthwiseBackpropFilterAlgorithm& a, const Halide::T
     // The 3x3 images that take these sums (see kMaxPadded3x3Positions) keep all nine taps' accumulators in
     // registers through the image, three columns per step (18 loads for 27 multiply-adds). Swept one filter
     // row per output row, as 5x5 is without AVX-512, each pass held three accumulators, which four columns
-    // per step fed through chains four multiply-adds deep, and then added them to the image's sums; on rows of 7 or 14
-    // columns that left the core waiting on its multiply-adds' latency (a step of 12 multiply-adds that
-    // 4-cycle chains stretch to 16 cycles) and on the passes' starts and ends. Ahead-of-time builds
+    // per step fed through chains four multiply-adds deep, and then added them to the image's sums; on rows
+    // of 7 or 14 columns that left the core waiting on its multiply-adds' latency (a step of 12 multiply-adds
+    // that 4-cycle chains stretch to 16 cycles) and on the passes' starts and ends. Ahead-of-time builds
     // alternated call by call on an AMD EPYC (Zen 4), two threads, new / old time, hot and cold: batch 32
     // 7x7x960 0.80-0.81 / 0.89, 14x14x576 0.87-0.88 / 0.89-0.90, 7x7x576 hot 0.79, 14x14x768 batch 16 hot
     // 0.83-0.86. Three columns per step against two: 7x7x960 0.91, 14x14x576 0.99; four against three

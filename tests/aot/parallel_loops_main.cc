@@ -25,6 +25,13 @@ int CountingDoParFor(void* user_context, halide_task_t task, int min, int size, 
   return halide_default_do_par_for(user_context, task, min, size, closure);
 }
 
+// A kernel's wrapper, as the ahead-of-time build generates it, and the layout it takes.
+struct Kernel {
+  const char* name;
+  bool nhwc;
+  int (*run)(const float* input, const float* out_backprop, float* filter_grad, const halogen::DepthwiseShape&);
+};
+
 struct Case {
   const char* name;
   int batch, rows, channels, taps, stride;
@@ -43,16 +50,17 @@ int main() {
                         {"5x5 stride 1", 1, 14, 32, 5, 1},         {"3x3 stride 1, 40x40", 1, 40, 16, 3, 1},
                         {"3x3 stride 1, batch 4", 4, 56, 48, 3, 1},
                         {"3x3 stride 1, 16x7x7x640", 16, 7, 640, 3, 1}};
+  const Kernel kernels[] = {{"NHWC", true, halogen_aot::dw_nhwc_run},
+                            {"NHWC AVX2", true, halogen_aot::dw_nhwc_avx2_run},
+                            {"NCHW", false, halogen_aot::dw_nchw_run}};
   int failures = 0;
   for (const Case& k : cases) {
     const int out_rows = (k.rows + k.stride - 1) / k.stride;
     const int pad = std::max((out_rows - 1) * k.stride + k.taps - k.rows, 0) / 2;
     const double reduction = double(k.batch) * out_rows * out_rows;
-    enum class Kernel { kNhwc, kNhwcAvx2, kNchw };
-    for (Kernel kernel : {Kernel::kNhwc, Kernel::kNhwcAvx2, Kernel::kNchw}) {
-      const bool nhwc = kernel != Kernel::kNchw;
-      const halogen::DepthwiseShape s{k.batch, k.rows,   k.rows, k.channels, 1,   k.taps, k.taps, out_rows,
-                                      out_rows, k.stride, 1,      1,          pad, pad,    nhwc};
+    for (const Kernel& kernel : kernels) {
+      const halogen::DepthwiseShape s{k.batch,  k.rows,   k.rows, k.channels, 1,   k.taps, k.taps,     out_rows,
+                                      out_rows, k.stride, 1,      1,          pad, pad,    kernel.nhwc};
       std::vector<float> x(size_t(k.batch) * k.rows * k.rows * k.channels);
       std::vector<float> dy(size_t(k.batch) * out_rows * out_rows * k.channels);
       for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 1000) / 1000.0f - 0.5f;
@@ -60,17 +68,14 @@ int main() {
       const std::vector<double> expected = Definition(s, x, dy);
       std::vector<float> dw(expected.size());
       loops_with_work = 0;
-      const int error = kernel == Kernel::kNhwc       ? halogen_aot::dw_nhwc_run(x.data(), dy.data(), dw.data(), s)
-                        : kernel == Kernel::kNhwcAvx2 ? halogen_aot::dw_nhwc_avx2_run(x.data(), dy.data(), dw.data(), s)
-                                                      : halogen_aot::dw_nchw_run(x.data(), dy.data(), dw.data(), s);
+      const int error = kernel.run(x.data(), dy.data(), dw.data(), s);
       double worst = 0;
       for (size_t i = 0; i < dw.size(); ++i) worst = std::fmax(worst, std::fabs(dw[i] - expected[i]));
       // SPEC's float32 bound for a sum of `reduction` products of values under 0.5 in magnitude.
       const double bound = 1e-5 * std::sqrt(reduction) * reduction * 0.25 + 1e-6;
       const bool ok = error == 0 && worst <= bound && loops_with_work == 1;
-      const char* kernel_name = kernel == Kernel::kNhwc ? "NHWC" : kernel == Kernel::kNhwcAvx2 ? "NHWC AVX2" : "NCHW";
       std::printf("%-24s %-9s: %d parallel loop(s) with work, max error %.3g (bound %.3g)%s\n", k.name,
-                  kernel_name, loops_with_work, worst, bound, ok ? "" : "  FAIL");
+                  kernel.name, loops_with_work, worst, bound, ok ? "" : "  FAIL");
       if (!ok) ++failures;
     }
   }
